@@ -1,0 +1,402 @@
+//! [`EventLog`]: the append-only, sled-backed log of events that is charon's source of truth.
+//!
+//! One API over two layouts chosen by the log's kind:
+//! - **run** and **live** logs store one framed record per key (key = seq, big-endian), so each
+//!   derived event is individually addressable and durable;
+//! - **data** logs store events in CRC'd blocks of about [`BLOCK_TARGET_BYTES`] (key = the
+//!   block's first seq), so a scan runs at decode speed instead of sled's per-key speed. The
+//!   newest block stays open in memory and is rewritten as it grows; it reaches sled when it
+//!   fills, before any read, and at every `sync_through`.
+//!
+//! Seqs are contiguous from 1. After a crash the log reopens at the last event sled recovered;
+//! everything that a returned `sync_through` covered is among them.
+
+mod durability;
+mod error;
+mod iter;
+mod meta;
+mod tail;
+
+use std::fs;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use crate::codec::{encode_record, BlockReader, BlockWriter, CodecError};
+use crate::envelope::Envelope;
+use crate::ids::Seq;
+use durability::Durability;
+
+pub use error::LogError;
+pub use iter::LogIter;
+pub use meta::{LogKind, LogMeta};
+pub use tail::Tail;
+
+/// Data-log blocks close once their entries reach this many bytes. Small enough that a sled
+/// leaf of 17 blocks stays under sled's blob threshold (128 KiB with 512 KiB segments), large
+/// enough that per-key costs vanish in a scan.
+pub const BLOCK_TARGET_BYTES: usize = 4 * 1024;
+
+const META_TREE: &[u8] = b"charon.meta";
+const EVENTS_TREE: &[u8] = b"charon.events";
+const META_KEY: &[u8] = b"log";
+
+/// A handle to an open log; clones share it.
+#[derive(Clone)]
+pub struct EventLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: Arc<Path>,
+    meta: LogMeta,
+    db: sled::Db,
+    events: sled::Tree,
+    writer: Mutex<Writer>,
+    durability: Durability,
+    appended: watch::Sender<Seq>,
+}
+
+struct Writer {
+    next_seq: Seq,
+    /// Data logs only: the newest, still growing block.
+    block: Option<BlockWriter>,
+    /// The open block holds events that sled does not have yet.
+    block_dirty: bool,
+}
+
+pub(crate) fn key_of(seq: Seq) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+pub(crate) fn seq_of_key(path: &Path, key: &[u8]) -> Result<Seq, LogError> {
+    <[u8; 8]>::try_from(key)
+        .map(Seq::from_be_bytes)
+        .map_err(|_| LogError::BadKey { path: path.to_path_buf(), key: key.to_vec() })
+}
+
+impl EventLog {
+    /// Creates a new log at `path` (which must not exist, or be an empty directory).
+    pub fn create(path: impl AsRef<Path>, kind: LogKind) -> Result<Self, LogError> {
+        Self::create_with(path, LogMeta::new(kind))
+    }
+
+    /// Creates a new log with the given identity.
+    pub fn create_with(path: impl AsRef<Path>, meta: LogMeta) -> Result<Self, LogError> {
+        let path = path.as_ref();
+        let io = |source| LogError::Io { path: path.to_path_buf(), source };
+        if path.exists() && fs::read_dir(path).map_err(io)?.next().is_some() {
+            return Err(LogError::AlreadyExists { path: path.to_path_buf() });
+        }
+        let db = open_sled(path)?;
+        let storage = |source| LogError::Storage { path: path.to_path_buf(), source };
+        let meta_tree = db.open_tree(META_TREE).map_err(storage)?;
+        meta_tree.insert(META_KEY, meta.encode()).map_err(storage)?;
+        let log = Self::assemble(path, db, meta)?;
+        // A new log must survive a crash right away, directory entry included.
+        log.inner.db.flush().map_err(storage)?;
+        log.inner.durability.sync_through(0, || Ok(0), io)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::File::open(parent).and_then(|dir| dir.sync_all()).map_err(io)?;
+        }
+        Ok(log)
+    }
+
+    /// Opens an existing log, recovering its last seq.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, LogError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(LogError::NotFound { path: path.to_path_buf() });
+        }
+        // Never let sled create a database inside some other directory.
+        if !path.join("conf").is_file() || !path.join("db").is_file() {
+            return Err(LogError::NotALog { path: path.to_path_buf() });
+        }
+        let db = open_sled(path)?;
+        let storage = |source| LogError::Storage { path: path.to_path_buf(), source };
+        let has_meta = db.tree_names().iter().any(|name| name.as_ref() == META_TREE);
+        let raw = if has_meta {
+            db.open_tree(META_TREE).and_then(|tree| tree.get(META_KEY)).map_err(storage)?
+        } else {
+            None
+        };
+        let raw = raw.ok_or_else(|| LogError::MissingMeta { path: path.to_path_buf() })?;
+        let meta = match LogMeta::decode(&raw) {
+            Ok(Ok(meta)) => meta,
+            Ok(Err(found)) => {
+                return Err(LogError::NewerFormat {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: crate::codec::FORMAT_VERSION,
+                })
+            }
+            Err(reason) => return Err(LogError::InvalidMeta { path: path.to_path_buf(), reason }),
+        };
+        Self::assemble(path, db, meta)
+    }
+
+    fn assemble(path: &Path, db: sled::Db, meta: LogMeta) -> Result<Self, LogError> {
+        let storage = |source| LogError::Storage { path: path.to_path_buf(), source };
+        let events = db.open_tree(EVENTS_TREE).map_err(storage)?;
+        let (next_seq, block) = recover_tail(path, &events, meta.kind)?;
+        let last = next_seq - 1;
+        let durability = Durability::open(path, last)
+            .map_err(|source| LogError::Io { path: path.to_path_buf(), source })?;
+        let (appended, _) = watch::channel(last);
+        let inner = Inner {
+            path: Arc::from(path),
+            meta,
+            db,
+            events,
+            writer: Mutex::new(Writer { next_seq, block, block_dirty: false }),
+            durability,
+            appended,
+        };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn meta(&self) -> &LogMeta {
+        &self.inner.meta
+    }
+
+    pub fn kind(&self) -> LogKind {
+        self.inner.meta.kind
+    }
+
+    /// The last appended seq; 0 for an empty log.
+    pub fn last_seq(&self) -> Seq {
+        self.writer().next_seq - 1
+    }
+
+    /// The highest seq known to be on disk.
+    pub fn durable_seq(&self) -> Seq {
+        self.inner.durability.durable_seq()
+    }
+
+    /// How many disk syncs (fdatasync) this handle has issued; group commit keeps it low.
+    pub fn sync_count(&self) -> u64 {
+        self.inner.durability.sync_count()
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        // A panic while holding the lock cannot leave the writer half-updated: `next_seq`
+        // advances only after an event is stored.
+        self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn storage(&self, source: sled::Error) -> LogError {
+        LogError::Storage { path: self.inner.path.to_path_buf(), source }
+    }
+
+    fn encode_error(&self, source: CodecError) -> LogError {
+        LogError::Encode { path: self.inner.path.to_path_buf(), source }
+    }
+
+    /// Appends one event, assigning its seq (written into `event.seq` and returned).
+    pub fn append(&self, event: &mut Envelope) -> Result<Seq, LogError> {
+        let mut writer = self.writer();
+        let seq = writer.next_seq;
+        event.seq = seq;
+        self.store(&mut writer, std::slice::from_ref(event))?;
+        drop(writer);
+        self.inner.appended.send_replace(seq);
+        Ok(seq)
+    }
+
+    /// Appends events in order with consecutive seqs; returns the last seq. On a run or live
+    /// log the batch is atomic; on a data log an error may leave a prefix of it appended.
+    pub fn append_batch(&self, events: &mut [Envelope]) -> Result<Seq, LogError> {
+        let mut writer = self.writer();
+        let first = writer.next_seq;
+        for (offset, event) in events.iter_mut().enumerate() {
+            event.seq = first + offset as u64;
+        }
+        self.store(&mut writer, events)?;
+        let last = writer.next_seq - 1;
+        drop(writer);
+        if !events.is_empty() {
+            self.inner.appended.send_replace(last);
+        }
+        Ok(last)
+    }
+
+    fn store(&self, writer: &mut Writer, events: &[Envelope]) -> Result<(), LogError> {
+        if !self.kind().uses_blocks() {
+            if let [event] = events {
+                let record = encode_record(event).map_err(|e| self.encode_error(e))?;
+                self.inner.events.insert(key_of(event.seq), record).map_err(|e| self.storage(e))?;
+            } else {
+                let mut batch = sled::Batch::default();
+                for event in events {
+                    let record = encode_record(event).map_err(|e| self.encode_error(e))?;
+                    batch.insert(&key_of(event.seq), record);
+                }
+                self.inner.events.apply_batch(batch).map_err(|e| self.storage(e))?;
+            }
+            writer.next_seq += events.len() as u64;
+            return Ok(());
+        }
+        for event in events {
+            let block = writer.block.get_or_insert_with(|| BlockWriter::new(event.seq));
+            block.push(event).map_err(|e| self.encode_error(e))?;
+            writer.next_seq += 1;
+            writer.block_dirty = true;
+            if block.entries_len() >= BLOCK_TARGET_BYTES {
+                self.write_block(writer)?;
+                writer.block = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_block(&self, writer: &mut Writer) -> Result<(), LogError> {
+        if let Some(block) = writer.block.as_ref().filter(|_| writer.block_dirty) {
+            let key = key_of(block.first_seq());
+            self.inner.events.insert(key, block.encode()).map_err(|e| self.storage(e))?;
+        }
+        writer.block_dirty = false;
+        Ok(())
+    }
+
+    /// Hands everything appended so far to sled; returns the last seq.
+    fn publish(&self) -> Result<Seq, LogError> {
+        let mut writer = self.writer();
+        self.write_block(&mut writer)?;
+        Ok(writer.next_seq - 1)
+    }
+
+    /// Returns once every event up to `seq` has reached the disk. Callers that arrive while a
+    /// sync is running share the next one (group commit).
+    pub fn sync_through(&self, seq: Seq) -> Result<(), LogError> {
+        let path = &self.inner.path;
+        self.inner.durability.sync_through(
+            seq,
+            || {
+                let last = self.publish()?;
+                if seq > last {
+                    return Err(LogError::NotAppended { path: path.to_path_buf(), seq, last });
+                }
+                self.inner.db.flush().map_err(|e| self.storage(e))?;
+                Ok(last)
+            },
+            |source| LogError::Io { path: path.to_path_buf(), source },
+        )
+    }
+
+    /// The event at `seq`, if the log has it.
+    pub fn get(&self, seq: Seq) -> Result<Option<Envelope>, LogError> {
+        let last = self.publish()?;
+        if seq == 0 || seq > last {
+            return Ok(None);
+        }
+        let path = self.inner.path.to_path_buf();
+        if !self.kind().uses_blocks() {
+            let Some(bytes) = self.inner.events.get(key_of(seq)).map_err(|e| self.storage(e))? else {
+                return Err(LogError::Gap { path, previous: seq - 1, found: seq + 1 });
+            };
+            return crate::codec::decode_record(seq, &bytes)
+                .map(Some)
+                .map_err(|source| LogError::Corrupt { path, seq, source });
+        }
+        let found = self.inner.events.range(..=key_of(seq)).next_back();
+        let (key, bytes) = match found {
+            Some(kv) => kv.map_err(|e| self.storage(e))?,
+            None => return Err(LogError::Gap { path, previous: 0, found: seq + 1 }),
+        };
+        let first_seq = seq_of_key(&path, &key)?;
+        let block = BlockReader::open(first_seq, &bytes)
+            .map_err(|source| LogError::CorruptBlock { path: path.clone(), first_seq, source })?;
+        block.get(seq).map(Some).map_err(|source| LogError::Corrupt { path, seq, source })
+    }
+
+    /// Events `from..=to` in order (clamped to what the log holds).
+    pub fn range(&self, from: Seq, to: Seq) -> LogIter {
+        let from = from.max(1);
+        let path = Arc::clone(&self.inner.path);
+        let last = match self.publish() {
+            Ok(last) => last,
+            // Surface the error through the iterator's first item.
+            Err(e) => return LogIter::failed(path, e),
+        };
+        let to = to.min(last);
+        let events = &self.inner.events;
+        if !self.kind().uses_blocks() {
+            return LogIter::per_key(path, events.range(key_of(from)..=key_of(to.max(from))), from, to);
+        }
+        let start = match events.range(..=key_of(from)).next_back() {
+            Some(Ok((key, _))) => key.to_vec(),
+            Some(Err(e)) => return LogIter::failed(path, self.storage(e)),
+            None => key_of(from).to_vec(),
+        };
+        LogIter::blocks(path, events.range(start..), from, to)
+    }
+
+    /// Every event from `from` to the current end.
+    pub fn iter_from(&self, from: Seq) -> LogIter {
+        self.range(from, Seq::MAX)
+    }
+
+    /// Every event.
+    pub fn iter(&self) -> LogIter {
+        self.range(1, Seq::MAX)
+    }
+
+    /// Follows the log from `from`: yields what is there, then each event as it is appended.
+    pub fn tail(&self, from: Seq) -> Tail {
+        Tail::new(self.clone(), from, self.inner.appended.subscribe())
+    }
+
+    /// Bytes the log's directory takes on disk.
+    pub fn bytes_on_disk(&self) -> Result<u64, LogError> {
+        dir_size(&self.inner.path)
+            .map_err(|source| LogError::Io { path: self.inner.path.to_path_buf(), source })
+    }
+}
+
+fn open_sled(path: &Path) -> Result<sled::Db, LogError> {
+    sled::Config::new().path(path).open().map_err(|source| match &source {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            LogError::Locked { path: path.to_path_buf() }
+        }
+        sled::Error::Io(io) if io.to_string().contains("lock") => LogError::Locked { path: path.to_path_buf() },
+        _ => LogError::Storage { path: path.to_path_buf(), source },
+    })
+}
+
+/// Finds the next seq to assign and, for data logs, reopens the last block so that it keeps
+/// growing instead of leaving a short block behind.
+fn recover_tail(path: &Path, events: &sled::Tree, kind: LogKind) -> Result<(Seq, Option<BlockWriter>), LogError> {
+    let storage = |source| LogError::Storage { path: path.to_path_buf(), source };
+    let Some(last) = events.last().map_err(storage)? else {
+        return Ok((1, None));
+    };
+    let (key, bytes) = last;
+    let last_key = seq_of_key(path, &key)?;
+    if !kind.uses_blocks() {
+        return Ok((last_key + 1, None));
+    }
+    let corrupt = |source| LogError::CorruptBlock { path: path.to_path_buf(), first_seq: last_key, source };
+    let reader = BlockReader::open(last_key, &bytes).map_err(corrupt)?;
+    let next_seq = last_key + u64::from(reader.count());
+    if reader.entries_len() >= BLOCK_TARGET_BYTES {
+        return Ok((next_seq, None));
+    }
+    let block = BlockWriter::reopen(&reader).map_err(corrupt)?;
+    Ok((next_seq, Some(block)))
+}
+
+fn dir_size(path: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(path)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+    }
+    Ok(total)
+}
+

@@ -1,0 +1,36 @@
+//! A run's manifest: everything needed to re-derive the run from its inputs.
+
+use bincode::{Decode, Encode};
+use serde::Serialize;
+
+use crate::ids::{LogId, Seq};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionMode {
+    Backtest,
+    Paper,
+    Live,
+}
+
+/// Inputs held by reference: a span of a data log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct DataRange {
+    pub log_id: LogId,
+    pub first_seq: Seq,
+    pub last_seq: Seq,
+}
+
+/// The first event of a run log.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct RunManifest {
+    pub mode: ExecutionMode,
+    /// `charon` version that wrote the run.
+    pub binary_version: String,
+    /// SHA-256 of `config_toml`, hex.
+    pub config_hash: String,
+    pub config_toml: String,
+    /// Inputs by reference (backtests); `None` when inputs are recorded in the run log itself.
+    pub data: Option<DataRange>,
+    pub seed: u64,
+}
