@@ -1,1 +1,5 @@
-//! placeholder
+//! The outside world: exchange protocol parsers and clients, data-file importers, AI providers,
+//! news feeds and notification channels. Adapters translate; they never decide anything.
+
+pub mod binance;
+pub mod recording;

@@ -26,7 +26,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 type WireConfig = Configuration<LittleEndian, Varint, Limit<MAX_BODY_BYTES>>;
 
-fn wire_config() -> WireConfig {
+pub(crate) fn wire_config() -> WireConfig {
     bincode::config::standard().with_limit::<MAX_BODY_BYTES>()
 }
 
@@ -77,7 +77,14 @@ pub fn encode_body(env: &Envelope, out: &mut Vec<u8>) -> Result<(), CodecError> 
 }
 
 /// Decodes a body written by [`encode_body`]; every byte must belong to it.
+#[inline]
 pub fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError> {
+    crate::fast_decode::decode_body(seq, bytes)
+}
+
+/// The same as [`decode_body`], entirely through bincode's derived decoders: the reference the
+/// fast path is tested against.
+pub fn decode_body_reference(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError> {
     let (body, used): (Body, usize) = bincode::decode_from_slice(bytes, wire_config())
         .map_err(|e| CodecError::Decode(e.to_string()))?;
     if used != bytes.len() {
@@ -140,7 +147,9 @@ fn take_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, CodecError> {
             return Ok(value);
         }
     }
-    Err(CodecError::Decode("length prefix longer than 10 bytes".into()))
+    Err(CodecError::Decode(
+        "length prefix longer than 10 bytes".into(),
+    ))
 }
 
 /// Takes the next length-prefixed entry of a block's entries at `pos`, advancing `pos`.
@@ -165,7 +174,12 @@ pub struct BlockWriter {
 
 impl BlockWriter {
     pub fn new(first_seq: Seq) -> Self {
-        Self { first_seq, count: 0, entries: Vec::with_capacity(8 * 1024), scratch: Vec::new() }
+        Self {
+            first_seq,
+            count: 0,
+            entries: Vec::with_capacity(8 * 1024),
+            scratch: Vec::new(),
+        }
     }
 
     pub fn first_seq(&self) -> Seq {
@@ -205,7 +219,12 @@ impl BlockWriter {
         }
         let mut entries = Vec::with_capacity(8 * 1024);
         entries.extend_from_slice(reader.entries);
-        Ok(Self { first_seq: reader.first_seq, count: reader.count, entries, scratch: Vec::new() })
+        Ok(Self {
+            first_seq: reader.first_seq,
+            count: reader.count,
+            entries,
+            scratch: Vec::new(),
+        })
     }
 
     /// The framed block as it goes to disk. The writer stays usable: a partial block can be
@@ -243,7 +262,12 @@ impl<'a> BlockReader<'a> {
         let count = take_varint(rest, &mut pos)?;
         let count = u32::try_from(count)
             .map_err(|_| CodecError::Decode(format!("block count {count} out of range")))?;
-        Ok(Self { first_seq, count, entries: &rest[pos..], entries_offset: HEADER_LEN + pos })
+        Ok(Self {
+            first_seq,
+            count,
+            entries: &rest[pos..],
+            entries_offset: HEADER_LEN + pos,
+        })
     }
 
     pub fn first_seq(&self) -> Seq {
@@ -271,12 +295,20 @@ impl<'a> BlockReader<'a> {
 
     /// The raw bodies in order, with their seqs.
     pub fn bodies(&self) -> BlockBodies<'a> {
-        BlockBodies { next_seq: self.first_seq, remaining: self.count, entries: self.entries, pos: 0 }
+        BlockBodies {
+            next_seq: self.first_seq,
+            remaining: self.count,
+            entries: self.entries,
+            pos: 0,
+        }
     }
 
     /// Decodes the event at `seq`.
     pub fn get(&self, seq: Seq) -> Result<Envelope, CodecError> {
-        let missing = CodecError::SeqNotInBlock { seq, count: self.count };
+        let missing = CodecError::SeqNotInBlock {
+            seq,
+            count: self.count,
+        };
         if seq < self.first_seq || seq - self.first_seq >= u64::from(self.count) {
             return Err(missing);
         }
@@ -351,7 +383,10 @@ mod tests {
         let env = trade(42);
         let bytes = encode_record(&env).unwrap();
         assert_eq!(decode_record(42, &bytes).unwrap(), env);
-        assert!(matches!(decode_record(43, &bytes), Err(CodecError::Crc { .. })));
+        assert!(matches!(
+            decode_record(43, &bytes),
+            Err(CodecError::Crc { .. })
+        ));
     }
 
     #[test]
@@ -360,7 +395,10 @@ mod tests {
         for i in 0..bytes.len() * 8 {
             let mut damaged = bytes.clone();
             damaged[i / 8] ^= 1 << (i % 8);
-            assert!(decode_record(7, &damaged).is_err(), "bit {i} flip went unnoticed");
+            assert!(
+                decode_record(7, &damaged).is_err(),
+                "bit {i} flip went unnoticed"
+            );
         }
     }
 
@@ -368,10 +406,21 @@ mod tests {
     fn versions_are_checked_before_the_crc() {
         let mut bytes = encode_record(&trade(1)).unwrap();
         bytes[0] = FORMAT_VERSION + 1;
-        assert_eq!(decode_record(1, &bytes), Err(CodecError::NewerVersion { found: FORMAT_VERSION + 1 }));
+        assert_eq!(
+            decode_record(1, &bytes),
+            Err(CodecError::NewerVersion {
+                found: FORMAT_VERSION + 1
+            })
+        );
         bytes[0] = 0;
-        assert_eq!(decode_record(1, &bytes), Err(CodecError::UnknownVersion { found: 0 }));
-        assert_eq!(decode_record(1, &bytes[..3]), Err(CodecError::Truncated { len: 3 }));
+        assert_eq!(
+            decode_record(1, &bytes),
+            Err(CodecError::UnknownVersion { found: 0 })
+        );
+        assert_eq!(
+            decode_record(1, &bytes[..3]),
+            Err(CodecError::Truncated { len: 3 })
+        );
     }
 
     #[test]
@@ -387,7 +436,10 @@ mod tests {
         assert_eq!(seqs, (100..110).collect::<Vec<_>>());
         assert_eq!(reader.get(105).unwrap(), trade(105));
         assert!(reader.get(110).is_err());
-        assert!(matches!(BlockReader::open(101, &bytes), Err(CodecError::Crc { .. })));
+        assert!(matches!(
+            BlockReader::open(101, &bytes),
+            Err(CodecError::Crc { .. })
+        ));
     }
 
     #[test]

@@ -34,7 +34,15 @@ pub struct Envelope {
 impl Envelope {
     /// An input event with no routing keys; `seq` is left 0 until the log assigns it.
     pub fn input(ts: Timestamp, payload: Event) -> Self {
-        Self { seq: 0, ts, origin: Origin::Input, cause: None, bot: None, pair: None, payload }
+        Self {
+            seq: 0,
+            ts,
+            origin: Origin::Input,
+            cause: None,
+            bot: None,
+            pair: None,
+            payload,
+        }
     }
 
     /// An event derived by `actor` from the event at `cause`.

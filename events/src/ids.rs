@@ -16,7 +16,19 @@ pub type Seq = u64;
 
 /// Event time: nanoseconds since the Unix epoch, UTC. Actors read time only from these.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
 )]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
@@ -83,7 +95,27 @@ impl ShortName {
         }
         let mut bytes = [0u8; Self::MAX_LEN];
         bytes[..name.len()].copy_from_slice(name.as_bytes());
-        Ok(Self { len: name.len() as u8, bytes })
+        Ok(Self {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    /// Builds a name from wire bytes, validating them; `None` if they are not a valid name.
+    #[inline]
+    pub(crate) fn from_wire(bytes: &[u8]) -> Option<Self> {
+        if bytes.is_empty()
+            || bytes.len() > Self::MAX_LEN
+            || !bytes.iter().copied().all(is_name_byte)
+        {
+            return None;
+        }
+        let mut inline = [0u8; Self::MAX_LEN];
+        inline[..bytes.len()].copy_from_slice(bytes);
+        Some(Self {
+            len: bytes.len() as u8,
+            bytes: inline,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -92,6 +124,7 @@ impl ShortName {
     }
 }
 
+#[inline]
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':')
 }
@@ -116,21 +149,29 @@ impl Encode for ShortName {
 }
 
 impl<Context> Decode<Context> for ShortName {
+    #[inline]
     fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
         let mut len = [0u8; 1];
         decoder.claim_bytes_read(1)?;
         decoder.reader().read(&mut len)?;
         let len = len[0] as usize;
         if len == 0 || len > Self::MAX_LEN {
-            return Err(DecodeError::OtherString(format!("name length {len} out of range")));
+            return Err(DecodeError::OtherString(format!(
+                "name length {len} out of range"
+            )));
         }
         decoder.claim_bytes_read(len)?;
         let mut bytes = [0u8; Self::MAX_LEN];
         decoder.reader().read(&mut bytes[..len])?;
         if !bytes[..len].iter().copied().all(is_name_byte) {
-            return Err(DecodeError::OtherString("name holds a forbidden byte".into()));
+            return Err(DecodeError::OtherString(
+                "name holds a forbidden byte".into(),
+            ));
         }
-        Ok(Self { len: len as u8, bytes })
+        Ok(Self {
+            len: len as u8,
+            bytes,
+        })
     }
 }
 bincode::impl_borrow_decode!(ShortName);
@@ -292,8 +333,14 @@ mod tests {
     fn names_are_validated() {
         assert_eq!(Symbol::new("BTCUSDT").unwrap().as_str(), "BTCUSDT");
         assert_eq!(ShortName::new(""), Err(NameError::Empty));
-        assert!(matches!(ShortName::new(&"X".repeat(24)), Err(NameError::TooLong(_))));
-        assert!(matches!(ShortName::new("BTC USDT"), Err(NameError::BadCharacter(_))));
+        assert!(matches!(
+            ShortName::new(&"X".repeat(24)),
+            Err(NameError::TooLong(_))
+        ));
+        assert!(matches!(
+            ShortName::new("BTC USDT"),
+            Err(NameError::BadCharacter(_))
+        ));
         assert!(ShortName::new(&"X".repeat(23)).is_ok());
     }
 
@@ -303,13 +350,15 @@ mod tests {
         let bytes = bincode::encode_to_vec(name, bincode::config::standard()).unwrap();
         assert_eq!(bytes, b"\x07ETHUSDT");
         let bad = b"\x02E ";
-        assert!(bincode::decode_from_slice::<ShortName, _>(bad, bincode::config::standard()).is_err());
+        assert!(
+            bincode::decode_from_slice::<ShortName, _>(bad, bincode::config::standard()).is_err()
+        );
     }
 
     #[test]
     fn actor_order_is_by_kind_then_name() {
         let bot = BotId::new("b").unwrap();
-        let mut actors = vec![
+        let mut actors = [
             ActorId::Exchange(Venue::new("sim").unwrap()),
             ActorId::Pair(Symbol::new("ETHUSDT").unwrap()),
             ActorId::RiskSupervisor(bot),
@@ -318,7 +367,16 @@ mod tests {
         ];
         actors.sort();
         let names: Vec<String> = actors.iter().map(|a| a.to_string()).collect();
-        assert_eq!(names, ["bot:b", "pair:BTCUSDT", "pair:ETHUSDT", "risk:b", "exchange:sim"]);
+        assert_eq!(
+            names,
+            [
+                "bot:b",
+                "pair:BTCUSDT",
+                "pair:ETHUSDT",
+                "risk:b",
+                "exchange:sim"
+            ]
+        );
     }
 
     #[test]

@@ -5,10 +5,12 @@
 pub mod codec;
 pub mod envelope;
 pub mod event;
+mod fast_decode;
 pub mod ids;
 pub mod log;
 pub mod money;
 pub mod payload;
+pub mod samples;
 
 pub use envelope::{Envelope, Origin};
 pub use event::{Event, EventClass, EventKind};

@@ -19,10 +19,15 @@ const FLAGS_SCALE_MASK: u32 = 0x00FF_0000;
 const FLAGS_SIGN_MASK: u32 = 0x8000_0000;
 const MAX_SCALE: u32 = 28;
 
-pub(crate) fn encode_decimal<E: Encoder>(value: &Decimal, encoder: &mut E) -> Result<(), EncodeError> {
+#[inline]
+pub(crate) fn encode_decimal<E: Encoder>(
+    value: &Decimal,
+    encoder: &mut E,
+) -> Result<(), EncodeError> {
     encoder.writer().write(&value.serialize())
 }
 
+#[inline]
 pub(crate) fn decode_decimal<D: Decoder>(decoder: &mut D) -> Result<Decimal, DecodeError> {
     decoder.claim_bytes_read(16)?;
     let mut bytes = [0u8; 16];
@@ -85,6 +90,7 @@ macro_rules! decimal_type {
         }
 
         impl<Context> bincode::Decode<Context> for $name {
+            #[inline]
             fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
                 decode_decimal(decoder).map(Self)
             }
@@ -123,12 +129,19 @@ mod tests {
     fn round_trip(value: Price) -> Price {
         let bytes = bincode::encode_to_vec(value, bincode::config::standard()).unwrap();
         assert_eq!(bytes.len(), 16, "a decimal is always 16 bytes on the wire");
-        bincode::decode_from_slice(&bytes, bincode::config::standard()).unwrap().0
+        bincode::decode_from_slice(&bytes, bincode::config::standard())
+            .unwrap()
+            .0
     }
 
     #[test]
     fn decimals_keep_scale_and_sign() {
-        for text in ["61837.63000000", "-0.00000001", "0", "79228162514264337593543950335"] {
+        for text in [
+            "61837.63000000",
+            "-0.00000001",
+            "0",
+            "79228162514264337593543950335",
+        ] {
             let price: Price = text.parse().unwrap();
             let back = round_trip(price);
             assert_eq!(back, price);
@@ -144,6 +157,8 @@ mod tests {
         assert!(err.is_err());
         let mut bytes = Price::new(1, 0).0.serialize();
         bytes[0] = 1; // unused low flag bits must be zero
-        assert!(bincode::decode_from_slice::<Price, _>(&bytes, bincode::config::standard()).is_err());
+        assert!(
+            bincode::decode_from_slice::<Price, _>(&bytes, bincode::config::standard()).is_err()
+        );
     }
 }

@@ -17,17 +17,33 @@ pub enum LogError {
     #[error("{path}: unreadable meta record: {reason}")]
     InvalidMeta { path: PathBuf, reason: String },
     #[error("{path}: written by format version {found}; this build reads up to {supported}")]
-    NewerFormat { path: PathBuf, found: u8, supported: u8 },
+    NewerFormat {
+        path: PathBuf,
+        found: u8,
+        supported: u8,
+    },
     #[error("{path}: already exists and is not empty")]
     AlreadyExists { path: PathBuf },
     #[error("{path}: in use by another process")]
     Locked { path: PathBuf },
     #[error("{path}: corrupt record at seq {seq}: {source}")]
-    Corrupt { path: PathBuf, seq: Seq, source: CodecError },
+    Corrupt {
+        path: PathBuf,
+        seq: Seq,
+        source: CodecError,
+    },
     #[error("{path}: corrupt block holding seqs from {first_seq}: {source}")]
-    CorruptBlock { path: PathBuf, first_seq: Seq, source: CodecError },
+    CorruptBlock {
+        path: PathBuf,
+        first_seq: Seq,
+        source: CodecError,
+    },
     #[error("{path}: seq {found} follows seq {previous}; the log is not contiguous")]
-    Gap { path: PathBuf, previous: Seq, found: Seq },
+    Gap {
+        path: PathBuf,
+        previous: Seq,
+        found: Seq,
+    },
     #[error("{path}: malformed key {key:02x?}")]
     BadKey { path: PathBuf, key: Vec<u8> },
     #[error("{path}: cannot sync through seq {seq}: the last appended seq is {last}")]
@@ -37,13 +53,19 @@ pub enum LogError {
     #[error("{path}: storage error: {source}")]
     Storage { path: PathBuf, source: sled::Error },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl LogError {
     /// Whether the error is the input's fault (a bad path, a corrupt or foreign log) rather
     /// than the machine's; the CLI exits 2 for these.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, LogError::Storage { .. } | LogError::Io { .. } | LogError::Encode { .. })
+        !matches!(
+            self,
+            LogError::Storage { .. } | LogError::Io { .. } | LogError::Encode { .. }
+        )
     }
 }

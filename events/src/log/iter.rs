@@ -20,7 +20,10 @@ pub struct LogIter {
 
 enum Layout {
     PerKey(sled::Iter),
-    Blocks { blocks: sled::Iter, current: Option<OpenBlock> },
+    Blocks {
+        blocks: sled::Iter,
+        current: Option<OpenBlock>,
+    },
     Failed(Option<LogError>),
 }
 
@@ -34,13 +37,22 @@ struct OpenBlock {
 
 impl LogIter {
     pub(crate) fn per_key(path: Arc<Path>, iter: sled::Iter, from: Seq, to: Seq) -> Self {
-        Self { path, inner: Layout::PerKey(iter), previous: from - 1, to, done: from > to }
+        Self {
+            path,
+            inner: Layout::PerKey(iter),
+            previous: from - 1,
+            to,
+            done: from > to,
+        }
     }
 
     pub(crate) fn blocks(path: Arc<Path>, blocks: sled::Iter, from: Seq, to: Seq) -> Self {
         Self {
             path,
-            inner: Layout::Blocks { blocks, current: None },
+            inner: Layout::Blocks {
+                blocks,
+                current: None,
+            },
             previous: from - 1,
             to,
             done: from > to,
@@ -48,7 +60,13 @@ impl LogIter {
     }
 
     pub(crate) fn failed(path: Arc<Path>, error: LogError) -> Self {
-        Self { path, inner: Layout::Failed(Some(error)), previous: 0, to: 0, done: false }
+        Self {
+            path,
+            inner: Layout::Failed(Some(error)),
+            previous: 0,
+            to: 0,
+            done: false,
+        }
     }
 
     fn fail(&mut self, error: LogError) -> Option<Result<Envelope, LogError>> {
@@ -57,11 +75,16 @@ impl LogIter {
     }
 
     fn storage(&self, source: sled::Error) -> LogError {
-        LogError::Storage { path: self.path.to_path_buf(), source }
+        LogError::Storage {
+            path: self.path.to_path_buf(),
+            source,
+        }
     }
 
     fn next_per_key(&mut self) -> Option<Result<Envelope, LogError>> {
-        let Layout::PerKey(iter) = &mut self.inner else { unreachable!() };
+        let Layout::PerKey(iter) = &mut self.inner else {
+            unreachable!()
+        };
         let (key, value) = match iter.next()? {
             Ok(kv) => kv,
             Err(e) => {
@@ -74,13 +97,21 @@ impl LogIter {
             Err(e) => return self.fail(e),
         };
         if seq != self.previous + 1 {
-            let gap = LogError::Gap { path: self.path.to_path_buf(), previous: self.previous, found: seq };
+            let gap = LogError::Gap {
+                path: self.path.to_path_buf(),
+                previous: self.previous,
+                found: seq,
+            };
             return self.fail(gap);
         }
         match decode_record(seq, &value) {
             Ok(env) => Some(Ok(env)),
             Err(source) => {
-                let e = LogError::Corrupt { path: self.path.to_path_buf(), seq, source };
+                let e = LogError::Corrupt {
+                    path: self.path.to_path_buf(),
+                    seq,
+                    source,
+                };
                 self.fail(e)
             }
         }
@@ -88,7 +119,9 @@ impl LogIter {
 
     fn next_from_blocks(&mut self) -> Option<Result<Envelope, LogError>> {
         loop {
-            let Layout::Blocks { blocks, current } = &mut self.inner else { unreachable!() };
+            let Layout::Blocks { blocks, current } = &mut self.inner else {
+                unreachable!()
+            };
             if let Some(block) = current.as_mut().filter(|b| b.remaining > 0) {
                 let seq = block.next_seq;
                 let entries = &block.bytes[block.entries_at..];
@@ -105,7 +138,11 @@ impl LogIter {
                     Ok(Some(env)) => return Some(Ok(env)),
                     Ok(None) => continue,
                     Err(source) => {
-                        let e = LogError::Corrupt { path: self.path.to_path_buf(), seq, source };
+                        let e = LogError::Corrupt {
+                            path: self.path.to_path_buf(),
+                            seq,
+                            source,
+                        };
                         return self.fail(e);
                     }
                 }
@@ -124,21 +161,39 @@ impl LogIter {
             let reader = match BlockReader::open(first_seq, &bytes) {
                 Ok(reader) => reader,
                 Err(source) => {
-                    let e = LogError::CorruptBlock { path: self.path.to_path_buf(), first_seq, source };
+                    let e = LogError::CorruptBlock {
+                        path: self.path.to_path_buf(),
+                        first_seq,
+                        source,
+                    };
                     return self.fail(e);
                 }
             };
             let expected_next = current.as_ref().map(|b| b.next_seq);
             if let Some(expected) = expected_next.filter(|&n| n != first_seq) {
-                let gap = LogError::Gap { path: self.path.to_path_buf(), previous: expected - 1, found: first_seq };
+                let gap = LogError::Gap {
+                    path: self.path.to_path_buf(),
+                    previous: expected - 1,
+                    found: first_seq,
+                };
                 return self.fail(gap);
             }
             if expected_next.is_none() && first_seq > self.previous + 1 {
-                let gap = LogError::Gap { path: self.path.to_path_buf(), previous: self.previous, found: first_seq };
+                let gap = LogError::Gap {
+                    path: self.path.to_path_buf(),
+                    previous: self.previous,
+                    found: first_seq,
+                };
                 return self.fail(gap);
             }
             let (count, entries_at) = (reader.count(), reader.entries_offset());
-            *current = Some(OpenBlock { bytes, entries_at, pos: 0, next_seq: first_seq, remaining: count });
+            *current = Some(OpenBlock {
+                bytes,
+                entries_at,
+                pos: 0,
+                next_seq: first_seq,
+                remaining: count,
+            });
         }
     }
 }

@@ -96,7 +96,8 @@ impl LogMeta {
             return Ok(Err(version));
         }
         let (meta, used): (LogMeta, usize) =
-            bincode::decode_from_slice(rest, bincode::config::standard()).map_err(|e| e.to_string())?;
+            bincode::decode_from_slice(rest, bincode::config::standard())
+                .map_err(|e| e.to_string())?;
         if used != rest.len() {
             return Err(format!("{} trailing bytes", rest.len() - used));
         }

@@ -19,7 +19,12 @@ pub struct Tail {
 
 impl Tail {
     pub(crate) fn new(log: EventLog, from: Seq, appended: watch::Receiver<Seq>) -> Self {
-        Self { log, next_seq: from.max(1), appended, buffered: VecDeque::new() }
+        Self {
+            log,
+            next_seq: from.max(1),
+            appended,
+            buffered: VecDeque::new(),
+        }
     }
 
     /// The next event, waiting for it to be appended if need be. Cancel-safe: dropping the

@@ -25,14 +25,20 @@ pub struct BotStateChanged {
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
-    CreateBot { config_toml: String },
-    EditBot { config_toml: String },
+    CreateBot {
+        config_toml: String,
+    },
+    EditBot {
+        config_toml: String,
+    },
     StartBot,
     /// No new entries; positions kept and their exits still run.
     PauseBot,
     ResumeBot,
     /// No new entries; `close_positions` also flattens every pair.
-    StopBot { close_positions: bool },
+    StopBot {
+        close_positions: bool,
+    },
 }
 
 /// An operator's command, recorded as an input so replay needs no operator.
@@ -66,6 +72,7 @@ pub enum AlertKind {
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct Alert {
     pub severity: Severity,
-    pub kind: AlertKind,
+    /// Not `kind`: that name is the event's own tag in JSON.
+    pub category: AlertKind,
     pub message: String,
 }

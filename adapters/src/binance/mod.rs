@@ -1,0 +1,3 @@
+//! Binance: spot and USD-M futures protocols.
+
+pub mod stream;

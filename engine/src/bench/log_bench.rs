@@ -1,0 +1,286 @@
+//! `charon bench log`: codec speed, append throughput, sync latency, scan speed and space, on
+//! events parsed from the real Binance recordings that ship in `data/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use charon_adapters::recording::read_recording;
+use charon_events::codec::{decode_body, encode_body};
+use charon_events::{Envelope, Event, EventLog, LogKind, Timestamp};
+
+use super::report;
+use crate::cli::BenchLogArgs;
+use crate::failure::Failure;
+
+const SINGLE_APPENDS: usize = 200_000;
+const RUN_BATCH_EVENTS: usize = 1_000_000;
+const BATCH_SIZE: usize = 1_000;
+const SYNC_APPENDERS: usize = 2;
+const SYNCS_PER_APPENDER: usize = 500;
+const EVENTS_PER_SYNC: usize = 10;
+
+pub fn run(args: BenchLogArgs) -> Result<(), Failure> {
+    let base = load_events(&args.data)?;
+    eprintln!(
+        "bench log: {} events from {}",
+        base.len(),
+        args.data.display()
+    );
+    let workdir = match &args.dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| Failure::Failed(format!("cannot create a temporary directory: {e}")))?;
+
+    codec_figures(&base);
+    let events = repeat_to(&base, args.events);
+    run_log_figures(workdir.path(), &events)?;
+    sync_figures(workdir.path(), &base)?;
+    data_log_figures(workdir.path(), &events)?;
+    Ok(())
+}
+
+fn load_events(dir: &Path) -> Result<Vec<Envelope>, Failure> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Failure::BadInput(format!("{}: {e}", dir.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "gz"))
+        .collect();
+    files.sort();
+    let mut events = Vec::new();
+    for file in &files {
+        events.extend(read_recording(file).map_err(|e| Failure::BadInput(e.to_string()))?);
+    }
+    if events.is_empty() {
+        return Err(Failure::BadInput(format!(
+            "{}: no recorded events (*.gz)",
+            dir.display()
+        )));
+    }
+    events.sort_by_key(|env| env.ts);
+    Ok(events)
+}
+
+/// `count` events: the recording over and over, each pass shifted later in time.
+fn repeat_to(base: &[Envelope], count: usize) -> Vec<Envelope> {
+    let span = base.last().map_or(0, |l| l.ts.nanos()) - base[0].ts.nanos() + 1;
+    (0..count)
+        .map(|i| {
+            let mut env = base[i % base.len()].clone();
+            env.ts = Timestamp::from_nanos(env.ts.nanos() + span * (i / base.len()) as i64);
+            env
+        })
+        .collect()
+}
+
+fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+fn codec_figures(base: &[Envelope]) {
+    let rounds = (1_000_000 / base.len()).max(1);
+    let mut buffer = Vec::with_capacity(256);
+    let mut encoded_bytes = 0usize;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        for env in base {
+            buffer.clear();
+            encode_body(env, &mut buffer).expect("encoding into memory");
+            encoded_bytes += buffer.len();
+        }
+    }
+    let encode = start.elapsed();
+    let n = rounds * base.len();
+    report(
+        "codec.encode",
+        encode.as_nanos() as f64 / n as f64,
+        "ns/event",
+    );
+    report(
+        "codec.event_size",
+        encoded_bytes as f64 / n as f64,
+        "bytes/event",
+    );
+
+    let bodies: Vec<Vec<u8>> = base
+        .iter()
+        .map(|env| {
+            let mut body = Vec::new();
+            encode_body(env, &mut body).expect("encoding into memory");
+            body
+        })
+        .collect();
+    let mut checksum = 0u64;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        for (i, body) in bodies.iter().enumerate() {
+            let env = decode_body(i as u64, body).expect("decoding what was just encoded");
+            checksum = checksum.wrapping_add(env.ts.nanos() as u64);
+        }
+    }
+    let decode = start.elapsed();
+    std::hint::black_box(checksum);
+    report(
+        "codec.decode",
+        decode.as_nanos() as f64 / n as f64,
+        "ns/event",
+    );
+}
+
+fn create(dir: &Path, name: &str, kind: LogKind) -> Result<EventLog, Failure> {
+    Ok(EventLog::create(dir.join(name), kind)?)
+}
+
+fn run_log_figures(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
+    let log = create(dir, "run-single", LogKind::Run)?;
+    let mut single: Vec<Envelope> = events
+        .iter()
+        .take(SINGLE_APPENDS.min(events.len()))
+        .cloned()
+        .collect();
+    let start = Instant::now();
+    for env in &mut single {
+        log.append(env)?;
+    }
+    log.sync_through(log.last_seq())?;
+    report(
+        "log.run.append",
+        per_second(single.len(), start.elapsed()),
+        "events/s",
+    );
+    drop(log);
+
+    let log = create(dir, "run-batch", LogKind::Run)?;
+    let mut batch: Vec<Envelope> = events.iter().take(RUN_BATCH_EVENTS).cloned().collect();
+    let start = Instant::now();
+    for chunk in batch.chunks_mut(BATCH_SIZE) {
+        log.append_batch(chunk)?;
+    }
+    log.sync_through(log.last_seq())?;
+    report(
+        "log.run.append_batch",
+        per_second(batch.len(), start.elapsed()),
+        "events/s",
+    );
+    Ok(())
+}
+
+/// Appenders on their own threads, each syncing after every few appends: the latency of each
+/// `sync_through` call, group commit included.
+fn sync_figures(dir: &Path, base: &[Envelope]) -> Result<(), Failure> {
+    let log = Arc::new(create(dir, "run-sync", LogKind::Run)?);
+    let workers: Vec<_> = (0..SYNC_APPENDERS)
+        .map(|worker| {
+            let log = Arc::clone(&log);
+            let mut events: Vec<Envelope> = base
+                .iter()
+                .skip(worker)
+                .step_by(SYNC_APPENDERS)
+                .take(SYNCS_PER_APPENDER * EVENTS_PER_SYNC)
+                .cloned()
+                .collect();
+            std::thread::spawn(move || -> Result<Vec<Duration>, Failure> {
+                let mut latencies = Vec::with_capacity(SYNCS_PER_APPENDER);
+                for chunk in events.chunks_mut(EVENTS_PER_SYNC) {
+                    let mut last = 0;
+                    for env in chunk {
+                        last = log.append(env)?;
+                    }
+                    let start = Instant::now();
+                    log.sync_through(last)?;
+                    latencies.push(start.elapsed());
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        let worker = worker
+            .join()
+            .map_err(|_| Failure::Failed("a sync benchmark thread panicked".into()))?;
+        latencies.extend(worker?);
+    }
+    latencies.sort();
+    let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    report(
+        "log.sync_through.p50",
+        quantile(0.50).as_secs_f64() * 1e6,
+        "us",
+    );
+    report(
+        "log.sync_through.p99",
+        quantile(0.99).as_secs_f64() * 1e6,
+        "us",
+    );
+    report(
+        "log.sync_through.calls_per_fdatasync",
+        latencies.len() as f64 / log.sync_count().max(1) as f64,
+        "ratio",
+    );
+    Ok(())
+}
+
+fn data_log_figures(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
+    let log = create(dir, "data", LogKind::Data)?;
+    let mut events = events.to_vec();
+    let encoded: usize = events
+        .iter()
+        .map(|env| {
+            let mut body = Vec::new();
+            encode_body(env, &mut body).expect("encoding into memory");
+            body.len()
+        })
+        .sum();
+    let start = Instant::now();
+    for chunk in events.chunks_mut(BATCH_SIZE) {
+        log.append_batch(chunk)?;
+    }
+    log.sync_through(log.last_seq())?;
+    report(
+        "log.data.append_batch",
+        per_second(events.len(), start.elapsed()),
+        "events/s",
+    );
+    let path = log.path().to_path_buf();
+    drop(log);
+
+    // Reopen so the scan reads what is on disk, not what this process just wrote.
+    let log = EventLog::open(&path)?;
+    let mut scanned = 0usize;
+    let mut checksum = 0u64;
+    let start = Instant::now();
+    for env in log.iter() {
+        let env = env?;
+        if let Event::Trade(trade) = &env.payload {
+            checksum = checksum.wrapping_add(trade.trade_id);
+        }
+        scanned += 1;
+    }
+    let elapsed = start.elapsed();
+    std::hint::black_box(checksum);
+    if scanned != events.len() {
+        return Err(Failure::Failed(format!(
+            "scan read {scanned} events, wrote {}",
+            events.len()
+        )));
+    }
+    report(
+        "log.data.scan_decode",
+        per_second(scanned, elapsed),
+        "events/s",
+    );
+    let bytes = log.bytes_on_disk()?;
+    report(
+        "log.data.disk_bytes_per_event",
+        bytes as f64 / scanned as f64,
+        "bytes/event",
+    );
+    report(
+        "log.data.disk_per_encoded_byte",
+        bytes as f64 / encoded as f64,
+        "ratio",
+    );
+    Ok(())
+}

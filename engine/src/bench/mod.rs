@@ -1,0 +1,23 @@
+//! `charon bench`: figures printed as `BENCH <name> <value> <unit>`, one per line, so scripts
+//! and BENCHMARKS.md can quote them.
+
+mod log_bench;
+
+use crate::cli::BenchCommand;
+use crate::failure::Failure;
+
+pub fn run(command: BenchCommand) -> Result<(), Failure> {
+    match command {
+        BenchCommand::Log(args) => log_bench::run(args),
+    }
+}
+
+/// Prints one figure in the contract's format.
+pub(crate) fn report(name: &str, value: f64, unit: &str) {
+    let value = if value >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    };
+    println!("BENCH {name} {value} {unit}");
+}

@@ -1,0 +1,83 @@
+//! The command-line grammar (see DESIGN.md "Command line").
+
+use std::path::PathBuf;
+
+use charon_events::{EventKind, Seq};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "charon",
+    version,
+    about = "Actor-based, event-sourced crypto trading engine"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read event logs.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Summary: identity, counts by kind, first/last seq and time, bytes on disk.
+    Stats {
+        log: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print events, optionally filtered.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    pub log: PathBuf,
+    /// First seq to show.
+    #[arg(long)]
+    pub from: Option<Seq>,
+    /// Last seq to show.
+    #[arg(long)]
+    pub to: Option<Seq>,
+    /// Only these kinds (repeat or comma-separate), e.g. `--kind trade,order_filled`.
+    #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
+    pub kind: Vec<EventKind>,
+    /// JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_kind(text: &str) -> Result<EventKind, String> {
+    text.parse::<EventKind>().map_err(|e| {
+        let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
+        format!("{e}; known kinds: {}", known.join(", "))
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Codec and event-log figures on the recorded Binance data.
+    Log(BenchLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchLogArgs {
+    /// Directory with the raw Binance recordings (`*.gz`).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/hftbacktest"))]
+    pub data: PathBuf,
+    /// Events written and scanned in the data-log figures.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub events: usize,
+    /// Where the benchmark's logs go (a temporary directory under it; removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
