@@ -36,6 +36,7 @@ pub fn run(args: BenchLogArgs) -> Result<(), Failure> {
     codec_figures(&base);
     let events = repeat_to(&base, args.events);
     run_log_figures(workdir.path(), &events)?;
+    sled_baselines(workdir.path(), &events)?;
     sync_figures(workdir.path(), &base)?;
     data_log_figures(workdir.path(), &events)?;
     Ok(())
@@ -164,6 +165,77 @@ fn run_log_figures(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
         "events/s",
     );
     Ok(())
+}
+
+/// The same work done on a bare sled tree, without charon: what the log's figures are bounded
+/// by. Per-key inserts of the run log's records, and the data log's blocks with their space.
+fn sled_baselines(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
+    let failed = |e: sled::Error| Failure::Failed(format!("sled baseline: {e}"));
+    let records: Vec<Vec<u8>> = events
+        .iter()
+        .take(SINGLE_APPENDS.min(events.len()))
+        .enumerate()
+        .map(|(i, env)| {
+            let mut env = env.clone();
+            env.seq = i as u64 + 1;
+            charon_events::codec::encode_record(&env).expect("encoding into memory")
+        })
+        .collect();
+    let db = sled::open(dir.join("sled-keys")).map_err(failed)?;
+    let start = Instant::now();
+    for (i, record) in records.iter().enumerate() {
+        db.insert((i as u64 + 1).to_be_bytes(), record.as_slice())
+            .map_err(failed)?;
+    }
+    db.flush().map_err(failed)?;
+    report(
+        "sled.insert",
+        per_second(records.len(), start.elapsed()),
+        "keys/s",
+    );
+    drop(db);
+
+    let mut block = charon_events::codec::BlockWriter::new(1);
+    let mut blocks = Vec::new();
+    for (i, env) in events.iter().enumerate() {
+        let mut env = env.clone();
+        env.seq = i as u64 + 1;
+        block.push(&env).expect("encoding into memory");
+        if block.entries_len() >= charon_events::log::BLOCK_TARGET_BYTES {
+            blocks.push((block.first_seq(), block.encode()));
+            block = charon_events::codec::BlockWriter::new(env.seq + 1);
+        }
+    }
+    let path = dir.join("sled-blocks");
+    let db = sled::open(&path).map_err(failed)?;
+    let value_bytes: usize = blocks.iter().map(|(_, b)| b.len()).sum();
+    for (first_seq, bytes) in &blocks {
+        db.insert(first_seq.to_be_bytes(), bytes.as_slice())
+            .map_err(failed)?;
+    }
+    db.flush().map_err(failed)?;
+    drop(db);
+    let on_disk = dir_bytes(&path).map_err(|e| Failure::Failed(format!("sled baseline: {e}")))?;
+    report(
+        "sled.disk_per_value_byte",
+        on_disk as f64 / value_bytes as f64,
+        "ratio",
+    );
+    Ok(())
+}
+
+fn dir_bytes(path: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 /// Appenders on their own threads, each syncing after every few appends: the latency of each
