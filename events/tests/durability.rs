@@ -272,10 +272,12 @@ fn fdatasync_reaches_the_data_file_under_strace() -> TestResult {
         .path()
         .canonicalize()
         .map_err(|e| format!("canonicalize {}: {e}", dir.path().display()))?;
-    let trace = dir_path.join("strace.out");
+    // One trace file per thread (`-ff`): with a shared file strace splits a syscall that
+    // another thread interrupts into `<unfinished ...>` and `<... resumed>` lines.
+    let trace = dir_path.join("strace");
     let this_test = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let output = Command::new(&strace)
-        .args(["-f", "-y", "-e", "trace=fdatasync,fsync", "-o"])
+        .args(["-ff", "-y", "-e", "trace=fdatasync,fsync", "-o"])
         .arg(&trace)
         .arg(&this_test)
         .args([
@@ -301,11 +303,25 @@ fn fdatasync_reaches_the_data_file_under_strace() -> TestResult {
         "the child did not run strace_child:\n{child_stdout}"
     );
 
-    let text =
-        std::fs::read_to_string(&trace).map_err(|e| format!("reading {}: {e}", trace.display()))?;
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&dir_path)? {
+        let file = entry?.path();
+        let is_trace = file
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| {
+                name.strip_prefix("strace.")
+                    .is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+            });
+        if is_trace {
+            let thread = std::fs::read_to_string(&file)
+                .map_err(|e| format!("reading {}: {e}", file.display()))?;
+            text.push_str(&thread);
+        }
+    }
     let data_file = dir_path.join("log").join("db");
     let data_file_fd = format!("<{}>", data_file.display());
-    // e.g. `12345 fdatasync(9</tmp/.tmpAbCd/log/db>) = 0`. sled itself only ever calls
+    // e.g. `fdatasync(9</tmp/.tmpAbCd/log/db>) = 0`. sled itself only ever calls
     // fsync (sync_all), so an fdatasync on `db` can only be the barrier's.
     let on_data_file: Vec<&str> = text
         .lines()
