@@ -168,6 +168,25 @@ fn aggressor(buyer_is_maker: bool) -> Aggressor {
     }
 }
 
+/// A tape trade; `trade` and `aggTrade` frames differ only in where the id comes from.
+fn trade(
+    symbol_text: &str,
+    trade_id: u64,
+    price: &str,
+    qty: &str,
+    buyer_is_maker: bool,
+) -> Result<Option<MarketEvent>, FrameError> {
+    Ok(Some(MarketEvent {
+        symbol: symbol(symbol_text)?,
+        event: Event::Trade(Trade {
+            trade_id,
+            price: decimal::<Price>("p", price)?,
+            qty: decimal::<Quantity>("q", qty)?,
+            aggressor: aggressor(buyer_is_maker),
+        }),
+    }))
+}
+
 /// Binance kline interval names to seconds.
 pub fn interval_seconds(name: &str) -> Option<u32> {
     let (count, unit) = name.split_at(name.len().checked_sub(1)?);
@@ -201,27 +220,23 @@ pub fn parse_frame(frame: &str) -> Result<Option<MarketEvent>, FrameError> {
             if raw.execution.is_some_and(|x| x != "MARKET") {
                 return Ok(None);
             }
-            Ok(Some(MarketEvent {
-                symbol: symbol(raw.symbol)?,
-                event: Event::Trade(Trade {
-                    trade_id: raw.trade_id,
-                    price: decimal::<Price>("p", raw.price)?,
-                    qty: decimal::<Quantity>("q", raw.qty)?,
-                    aggressor: aggressor(raw.buyer_is_maker),
-                }),
-            }))
+            trade(
+                raw.symbol,
+                raw.trade_id,
+                raw.price,
+                raw.qty,
+                raw.buyer_is_maker,
+            )
         }
         Some("aggTrade") => {
             let raw: RawAggTrade = json(data)?;
-            Ok(Some(MarketEvent {
-                symbol: symbol(raw.symbol)?,
-                event: Event::Trade(Trade {
-                    trade_id: raw.agg_id,
-                    price: decimal::<Price>("p", raw.price)?,
-                    qty: decimal::<Quantity>("q", raw.qty)?,
-                    aggressor: aggressor(raw.buyer_is_maker),
-                }),
-            }))
+            trade(
+                raw.symbol,
+                raw.agg_id,
+                raw.price,
+                raw.qty,
+                raw.buyer_is_maker,
+            )
         }
         Some("bookTicker") | None if head.update_id.is_some() => {
             let raw: RawBookTicker = json(data)?;

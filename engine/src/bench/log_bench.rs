@@ -215,27 +215,14 @@ fn sled_baselines(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
     }
     db.flush().map_err(failed)?;
     drop(db);
-    let on_disk = dir_bytes(&path).map_err(|e| Failure::Failed(format!("sled baseline: {e}")))?;
+    let on_disk = charon_events::log::dir_size(&path)
+        .map_err(|e| Failure::Failed(format!("sled baseline: {e}")))?;
     report(
         "sled.disk_per_value_byte",
         on_disk as f64 / value_bytes as f64,
         "ratio",
     );
     Ok(())
-}
-
-fn dir_bytes(path: &Path) -> std::io::Result<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir(path)? {
-        let entry = entry?;
-        let meta = entry.metadata()?;
-        total += if meta.is_dir() {
-            dir_bytes(&entry.path())?
-        } else {
-            meta.len()
-        };
-    }
-    Ok(total)
 }
 
 /// Appenders on their own threads, each syncing after every few appends: the latency of each

@@ -553,7 +553,8 @@ fn recover_tail(
     Ok((next_seq, Some(block)))
 }
 
-fn dir_size(path: &Path) -> std::io::Result<u64> {
+/// Bytes a directory tree takes (file lengths, recursively).
+pub fn dir_size(path: &Path) -> std::io::Result<u64> {
     let mut total = 0;
     for entry in fs::read_dir(path)? {
         let entry = entry?;
