@@ -3,7 +3,7 @@
 //! with, so a replay orders events exactly as the engine saw them.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use charon_events::{Envelope, Timestamp};
@@ -28,14 +28,12 @@ pub enum RecordingError {
 
 /// Opens a recording, decompressing it when it starts with the gzip magic.
 fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
-    let mut file = File::open(path)?;
-    let mut magic = [0u8; 2];
-    let is_gzip = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
-    let file = File::open(path)?;
+    let mut file = BufReader::new(File::open(path)?);
+    let is_gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if is_gzip {
         Box::new(BufReader::new(MultiGzDecoder::new(file)))
     } else {
-        Box::new(BufReader::new(file))
+        Box::new(file)
     })
 }
 

@@ -93,14 +93,33 @@ pub fn decode_body_reference(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecEr
     Ok(body.with_seq(seq))
 }
 
+/// A buffer that starts with room for the header; write the record or block after it.
+fn open_frame(capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + capacity);
+    out.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0, 0]);
+    out
+}
+
+/// Fills in the header of a buffer from [`open_frame`]: the CRC binds the contents to `seq`.
+fn seal_frame(seq: Seq, mut out: Vec<u8>) -> Vec<u8> {
+    let crc = checksum(seq, FORMAT_VERSION, &out[HEADER_LEN..]);
+    out[1..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Frames `contents` (a body, or a block's count and entries) under `seq` with a valid header.
+/// The log never needs this (it encodes in place); tools that build or damage records do.
+pub fn frame(seq: Seq, contents: &[u8]) -> Vec<u8> {
+    let mut out = open_frame(contents.len());
+    out.extend_from_slice(contents);
+    seal_frame(seq, out)
+}
+
 /// Encodes `env` as a framed record under `env.seq`.
 pub fn encode_record(env: &Envelope) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0, 0]);
+    let mut out = open_frame(64);
     encode_body(env, &mut out)?;
-    let crc = checksum(env.seq, FORMAT_VERSION, &out[HEADER_LEN..]);
-    out[1..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
-    Ok(out)
+    Ok(seal_frame(env.seq, out))
 }
 
 /// Checks a record's version and CRC and returns its body bytes.
@@ -230,13 +249,10 @@ impl BlockWriter {
     /// The framed block as it goes to disk. The writer stays usable: a partial block can be
     /// written now and rewritten, longer, later.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + 5 + self.entries.len());
-        out.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0, 0]);
+        let mut out = open_frame(5 + self.entries.len());
         put_varint(&mut out, u64::from(self.count));
         out.extend_from_slice(&self.entries);
-        let crc = checksum(self.first_seq, FORMAT_VERSION, &out[HEADER_LEN..]);
-        out[1..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
-        out
+        seal_frame(self.first_seq, out)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::payload::order::*;
 use crate::payload::risk::*;
 
 macro_rules! events {
-    ($($variant:ident($payload:ty) => $name:literal, $class:ident;)*) => {
+    ($($variant:ident($payload:ty) => $name:literal;)*) => {
         /// Every event charon records.
         #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
         #[serde(tag = "kind", rename_all = "snake_case")]
@@ -49,67 +49,49 @@ macro_rules! events {
                     $(EventKind::$variant => $name,)*
                 }
             }
-
-            pub fn class(self) -> EventClass {
-                match self {
-                    $(EventKind::$variant => EventClass::$class,)*
-                }
-            }
         }
     };
 }
 
 events! {
-    Trade(Trade) => "trade", Market;
-    BookTicker(BookTicker) => "book_ticker", Market;
-    Bar(Bar) => "bar", Market;
-    FundingRate(FundingRate) => "funding_rate", Market;
-    MarkPrice(MarkPrice) => "mark_price", Market;
-    Signal(Signal) => "signal", Strategy;
-    SignalBlocked(SignalBlocked) => "signal_blocked", Risk;
-    OrderIntent(OrderIntent) => "order_intent", Order;
-    OrderApproved(OrderApproved) => "order_approved", Risk;
-    OrderVetoed(OrderVetoed) => "order_vetoed", Risk;
-    OrderSubmitted(OrderSubmitted) => "order_submitted", Order;
-    OrderAccepted(OrderAccepted) => "order_accepted", Order;
-    OrderRejected(OrderRejected) => "order_rejected", Order;
-    OrderPartiallyFilled(OrderPartiallyFilled) => "order_partially_filled", Order;
-    OrderFilled(OrderFilled) => "order_filled", Order;
-    CancelRequested(CancelRequested) => "cancel_requested", Order;
-    OrderCanceled(OrderCanceled) => "order_canceled", Order;
-    OrderExpired(OrderExpired) => "order_expired", Order;
-    PositionUpdated(PositionUpdated) => "position_updated", Account;
-    FundingPaid(FundingPaid) => "funding_paid", Account;
-    EquityUpdated(EquityUpdated) => "equity_updated", Account;
-    ForceClose(ForceClose) => "force_close", Risk;
-    KillSwitchEngaged(KillSwitchEngaged) => "kill_switch_engaged", Risk;
-    KillSwitchReleased(KillSwitchReleased) => "kill_switch_released", Risk;
-    EntriesPaused(EntriesPaused) => "entries_paused", Risk;
-    EntriesResumed(EntriesResumed) => "entries_resumed", Risk;
-    RiskWarning(RiskWarning) => "risk_warning", Risk;
-    Alert(Alert) => "alert", Control;
-    BotStateChanged(BotStateChanged) => "bot_state_changed", Control;
-    OperatorCommand(OperatorCommand) => "operator_command", Control;
-    DecisionRequested(DecisionRequested) => "decision_requested", External;
-    DecisionMade(DecisionMade) => "decision_made", External;
-    NewsItem(NewsItem) => "news_item", External;
-    ConnectionChanged(ConnectionChanged) => "connection_changed", External;
-    MarketDataGap(MarketDataGap) => "market_data_gap", External;
-    ApiError(ApiError) => "api_error", External;
-    ClockTick(ClockTick) => "clock_tick", External;
-    RunManifest(RunManifest) => "run_manifest", Control;
-}
-
-/// Broad groups of kinds, for summaries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EventClass {
-    Market,
-    Strategy,
-    Order,
-    Account,
-    Risk,
-    Control,
-    External,
+    Trade(Trade) => "trade";
+    BookTicker(BookTicker) => "book_ticker";
+    Bar(Bar) => "bar";
+    FundingRate(FundingRate) => "funding_rate";
+    MarkPrice(MarkPrice) => "mark_price";
+    Signal(Signal) => "signal";
+    SignalBlocked(SignalBlocked) => "signal_blocked";
+    OrderIntent(OrderIntent) => "order_intent";
+    OrderApproved(OrderApproved) => "order_approved";
+    OrderVetoed(OrderVetoed) => "order_vetoed";
+    OrderSubmitted(OrderSubmitted) => "order_submitted";
+    OrderAccepted(OrderAccepted) => "order_accepted";
+    OrderRejected(OrderRejected) => "order_rejected";
+    OrderPartiallyFilled(OrderPartiallyFilled) => "order_partially_filled";
+    OrderFilled(OrderFilled) => "order_filled";
+    CancelRequested(CancelRequested) => "cancel_requested";
+    OrderCanceled(OrderCanceled) => "order_canceled";
+    OrderExpired(OrderExpired) => "order_expired";
+    PositionUpdated(PositionUpdated) => "position_updated";
+    FundingPaid(FundingPaid) => "funding_paid";
+    EquityUpdated(EquityUpdated) => "equity_updated";
+    ForceClose(ForceClose) => "force_close";
+    KillSwitchEngaged(KillSwitchEngaged) => "kill_switch_engaged";
+    KillSwitchReleased(KillSwitchReleased) => "kill_switch_released";
+    EntriesPaused(EntriesPaused) => "entries_paused";
+    EntriesResumed(EntriesResumed) => "entries_resumed";
+    RiskWarning(RiskWarning) => "risk_warning";
+    Alert(Alert) => "alert";
+    BotStateChanged(BotStateChanged) => "bot_state_changed";
+    OperatorCommand(OperatorCommand) => "operator_command";
+    DecisionRequested(DecisionRequested) => "decision_requested";
+    DecisionMade(DecisionMade) => "decision_made";
+    NewsItem(NewsItem) => "news_item";
+    ConnectionChanged(ConnectionChanged) => "connection_changed";
+    MarketDataGap(MarketDataGap) => "market_data_gap";
+    ApiError(ApiError) => "api_error";
+    ClockTick(ClockTick) => "clock_tick";
+    RunManifest(RunManifest) => "run_manifest";
 }
 
 impl fmt::Display for EventKind {

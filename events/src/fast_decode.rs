@@ -6,13 +6,11 @@
 //! Every other payload is handed to bincode. The codec's property tests hold the two paths to
 //! the same answers.
 
-use rust_decimal::Decimal;
-
 use crate::codec::CodecError;
 use crate::envelope::{Envelope, Origin};
 use crate::event::Event;
 use crate::ids::{ActorId, BotId, Seq, ShortName, Symbol, Timestamp, Venue};
-use crate::money::{Price, Quantity, Rate};
+use crate::money::{decimal_from_wire, Price, Quantity, Rate};
 use crate::payload::market::{Aggressor, Bar, BookTicker, FundingRate, Interval, MarkPrice, Trade};
 
 struct Cursor<'a> {
@@ -84,13 +82,8 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline(always)]
-    fn decimal(&mut self) -> Result<Decimal, CodecError> {
-        let bytes = self.take::<16>()?;
-        let flags = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        if flags & 0x7F00_FFFF != 0 || (flags >> 16) & 0xFF > 28 {
-            return Err(malformed("decimal"));
-        }
-        Ok(Decimal::deserialize(bytes))
+    fn decimal(&mut self) -> Result<rust_decimal::Decimal, CodecError> {
+        decimal_from_wire(self.take::<16>()?).ok_or_else(|| malformed("decimal"))
     }
 
     #[inline(always)]

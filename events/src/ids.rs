@@ -163,15 +163,8 @@ impl<Context> Decode<Context> for ShortName {
         decoder.claim_bytes_read(len)?;
         let mut bytes = [0u8; Self::MAX_LEN];
         decoder.reader().read(&mut bytes[..len])?;
-        if !bytes[..len].iter().copied().all(is_name_byte) {
-            return Err(DecodeError::OtherString(
-                "name holds a forbidden byte".into(),
-            ));
-        }
-        Ok(Self {
-            len: len as u8,
-            bytes,
-        })
+        Self::from_wire(&bytes[..len])
+            .ok_or_else(|| DecodeError::OtherString("name holds a forbidden byte".into()))
     }
 }
 bincode::impl_borrow_decode!(ShortName);
@@ -273,8 +266,8 @@ pub struct ClientOrderId {
 }
 
 impl ClientOrderId {
-    /// The id as sent to an exchange: `BTCUSDT-1234-0`, at most 23 + 1 + 20 + 1 + 5 = 50 bytes;
-    /// adapters with shorter limits (Binance: 36) shorten the symbol part.
+    /// The id as sent to an exchange: `BTCUSDT-1234-0`, at most 23 + 1 + 20 + 1 + 5 = 50 bytes.
+    /// Binance allows 36, so its adapter must map longer ids (e.g. by shortening the symbol).
     pub fn to_wire(&self) -> String {
         format!("{}-{}-{}", self.pair, self.cause, self.leg)
     }

@@ -13,7 +13,7 @@ pub mod payload;
 pub mod samples;
 
 pub use envelope::{Envelope, Origin};
-pub use event::{Event, EventClass, EventKind};
+pub use event::{Event, EventKind};
 pub use ids::{ActorId, BotId, ClientOrderId, LogId, Seq, ShortName, Symbol, Timestamp, Venue};
 pub use log::{EventLog, LogError, LogKind, LogMeta};
 pub use money::{Money, Num, Price, Quantity, Rate};

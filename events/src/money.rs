@@ -27,19 +27,25 @@ pub(crate) fn encode_decimal<E: Encoder>(
     encoder.writer().write(&value.serialize())
 }
 
+/// The decimal in 16 wire bytes, or `None` if the flags word is not one `rust_decimal` writes.
+#[inline]
+pub(crate) fn decimal_from_wire(bytes: [u8; 16]) -> Option<Decimal> {
+    let flags = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let scale = (flags & FLAGS_SCALE_MASK) >> 16;
+    if flags & !(FLAGS_SCALE_MASK | FLAGS_SIGN_MASK) != 0 || scale > MAX_SCALE {
+        return None;
+    }
+    Some(Decimal::deserialize(bytes))
+}
+
 #[inline]
 pub(crate) fn decode_decimal<D: Decoder>(decoder: &mut D) -> Result<Decimal, DecodeError> {
     decoder.claim_bytes_read(16)?;
     let mut bytes = [0u8; 16];
     decoder.reader().read(&mut bytes)?;
-    let flags = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let scale = (flags & FLAGS_SCALE_MASK) >> 16;
-    if flags & !(FLAGS_SCALE_MASK | FLAGS_SIGN_MASK) != 0 || scale > MAX_SCALE {
-        return Err(DecodeError::OtherString(format!(
-            "invalid decimal flags {flags:#010x}"
-        )));
-    }
-    Ok(Decimal::deserialize(bytes))
+    decimal_from_wire(bytes).ok_or_else(|| {
+        DecodeError::OtherString(format!("invalid decimal flags {:02x?}", &bytes[..4]))
+    })
 }
 
 macro_rules! decimal_type {

@@ -5,9 +5,7 @@
 //! (`{"stream": "btcusdt@trade", "data": {...}}`) or raw (`{"e": "trade", ...}`). Streams charon
 //! does not record as events (order-book depth, snapshots) parse to `None`.
 
-use charon_events::payload::market::{
-    Aggressor, Bar, BookTicker, FundingRate, Interval, MarkPrice, Trade,
-};
+use charon_events::payload::market::{Aggressor, Bar, BookTicker, Interval, MarkPrice, Trade};
 use charon_events::{Event, Price, Quantity, Rate, Symbol, Timestamp};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -105,8 +103,6 @@ struct RawKlineFrame<'a> {
 struct RawKline<'a> {
     #[serde(rename = "t")]
     open_time: i64,
-    #[serde(rename = "T")]
-    close_time: i64,
     #[serde(rename = "i")]
     interval: &'a str,
     #[serde(rename = "o")]
@@ -258,7 +254,6 @@ pub fn parse_frame(frame: &str) -> Result<Option<MarketEvent>, FrameError> {
                 field: "k.i",
                 reason: format!("unknown interval {:?}", k.interval),
             })?;
-            let _ = k.close_time;
             Ok(Some(MarketEvent {
                 symbol: symbol(raw.symbol)?,
                 event: Event::Bar(Bar {
@@ -299,14 +294,6 @@ pub fn parse_frame(frame: &str) -> Result<Option<MarketEvent>, FrameError> {
             "frame has neither an event type nor an update id".into(),
         )),
     }
-}
-
-/// Builds a funding-rate event from a mark-price event's funding fields, when it carries them.
-pub fn funding_from_mark(mark: &MarkPrice) -> Option<FundingRate> {
-    Some(FundingRate {
-        rate: mark.funding_rate?,
-        funding_time: mark.next_funding_time?,
-    })
 }
 
 #[cfg(test)]

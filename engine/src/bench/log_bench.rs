@@ -63,16 +63,24 @@ fn load_events(dir: &Path) -> Result<Vec<Envelope>, Failure> {
     Ok(events)
 }
 
-/// `count` events: the recording over and over, each pass shifted later in time.
+/// `count` events: the recording over and over, each pass shifted later in time, with the
+/// seqs a log would give them (1, 2, ...).
 fn repeat_to(base: &[Envelope], count: usize) -> Vec<Envelope> {
     let span = base.last().map_or(0, |l| l.ts.nanos()) - base[0].ts.nanos() + 1;
     (0..count)
         .map(|i| {
             let mut env = base[i % base.len()].clone();
             env.ts = Timestamp::from_nanos(env.ts.nanos() + span * (i / base.len()) as i64);
+            env.seq = i as u64 + 1;
             env
         })
         .collect()
+}
+
+fn body_of(env: &Envelope) -> Vec<u8> {
+    let mut body = Vec::with_capacity(128);
+    encode_body(env, &mut body).expect("encoding into memory");
+    body
 }
 
 fn per_second(count: usize, elapsed: Duration) -> f64 {
@@ -104,14 +112,7 @@ fn codec_figures(base: &[Envelope]) {
         "bytes/event",
     );
 
-    let bodies: Vec<Vec<u8>> = base
-        .iter()
-        .map(|env| {
-            let mut body = Vec::new();
-            encode_body(env, &mut body).expect("encoding into memory");
-            body
-        })
-        .collect();
+    let bodies: Vec<Vec<u8>> = base.iter().map(body_of).collect();
     let mut checksum = 0u64;
     let start = Instant::now();
     for _ in 0..rounds {
@@ -173,18 +174,13 @@ fn sled_baselines(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
     let failed = |e: sled::Error| Failure::Failed(format!("sled baseline: {e}"));
     let records: Vec<Vec<u8>> = events
         .iter()
-        .take(SINGLE_APPENDS.min(events.len()))
-        .enumerate()
-        .map(|(i, env)| {
-            let mut env = env.clone();
-            env.seq = i as u64 + 1;
-            charon_events::codec::encode_record(&env).expect("encoding into memory")
-        })
+        .take(SINGLE_APPENDS)
+        .map(|env| charon_events::codec::encode_record(env).expect("encoding into memory"))
         .collect();
     let db = sled::open(dir.join("sled-keys")).map_err(failed)?;
     let start = Instant::now();
-    for (i, record) in records.iter().enumerate() {
-        db.insert((i as u64 + 1).to_be_bytes(), record.as_slice())
+    for (record, env) in records.iter().zip(events) {
+        db.insert(env.seq.to_be_bytes(), record.as_slice())
             .map_err(failed)?;
     }
     db.flush().map_err(failed)?;
@@ -197,10 +193,8 @@ fn sled_baselines(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
 
     let mut block = charon_events::codec::BlockWriter::new(1);
     let mut blocks = Vec::new();
-    for (i, env) in events.iter().enumerate() {
-        let mut env = env.clone();
-        env.seq = i as u64 + 1;
-        block.push(&env).expect("encoding into memory");
+    for env in events {
+        block.push(env).expect("encoding into memory");
         if block.entries_len() >= charon_events::log::BLOCK_TARGET_BYTES {
             blocks.push((block.first_seq(), block.encode()));
             block = charon_events::codec::BlockWriter::new(env.seq + 1);
@@ -284,14 +278,7 @@ fn sync_figures(dir: &Path, base: &[Envelope]) -> Result<(), Failure> {
 fn data_log_figures(dir: &Path, events: &[Envelope]) -> Result<(), Failure> {
     let log = create(dir, "data", LogKind::Data)?;
     let mut events = events.to_vec();
-    let encoded: usize = events
-        .iter()
-        .map(|env| {
-            let mut body = Vec::new();
-            encode_body(env, &mut body).expect("encoding into memory");
-            body.len()
-        })
-        .sum();
+    let encoded: usize = events.iter().map(|env| body_of(env).len()).sum();
     let start = Instant::now();
     for chunk in events.chunks_mut(BATCH_SIZE) {
         log.append_batch(chunk)?;

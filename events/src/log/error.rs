@@ -44,6 +44,8 @@ pub enum LogError {
         previous: Seq,
         found: Seq,
     },
+    #[error("{path}: seq {seq} is missing although the log runs past it")]
+    Missing { path: PathBuf, seq: Seq },
     #[error("{path}: malformed key {key:02x?}")]
     BadKey { path: PathBuf, key: Vec<u8> },
     #[error("{path}: cannot sync through seq {seq}: the last appended seq is {last}")]
@@ -61,11 +63,30 @@ pub enum LogError {
 
 impl LogError {
     /// Whether the error is the input's fault (a bad path, a corrupt or foreign log) rather
-    /// than the machine's; the CLI exits 2 for these.
+    /// than the machine's or the caller's; the CLI exits 2 for these, 1 for the rest (a log
+    /// held by another process is a condition of the moment, not bad input).
     pub fn is_bad_input(&self) -> bool {
         !matches!(
             self,
-            LogError::Storage { .. } | LogError::Io { .. } | LogError::Encode { .. }
+            LogError::Storage { .. }
+                | LogError::Io { .. }
+                | LogError::Encode { .. }
+                | LogError::Locked { .. }
+                | LogError::NotAppended { .. }
         )
+    }
+
+    pub(crate) fn storage(path: &std::path::Path, source: sled::Error) -> Self {
+        LogError::Storage {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

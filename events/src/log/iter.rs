@@ -75,10 +75,7 @@ impl LogIter {
     }
 
     fn storage(&self, source: sled::Error) -> LogError {
-        LogError::Storage {
-            path: self.path.to_path_buf(),
-            source,
-        }
+        LogError::storage(&self.path, source)
     }
 
     fn next_per_key(&mut self) -> Option<Result<Envelope, LogError>> {

@@ -131,20 +131,14 @@ impl EventLog {
     /// Creates a new log with the given identity.
     pub fn create_with(path: impl AsRef<Path>, meta: LogMeta) -> Result<Self, LogError> {
         let path = path.as_ref();
-        let io = |source| LogError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source| LogError::io(path, source);
         if path.exists() && fs::read_dir(path).map_err(io)?.next().is_some() {
             return Err(LogError::AlreadyExists {
                 path: path.to_path_buf(),
             });
         }
         let db = open_sled(path)?;
-        let storage = |source| LogError::Storage {
-            path: path.to_path_buf(),
-            source,
-        };
+        let storage = |source| LogError::storage(path, source);
         let meta_tree = db.open_tree(META_TREE).map_err(storage)?;
         meta_tree.insert(META_KEY, meta.encode()).map_err(storage)?;
         let log = Self::assemble(path, db, meta)?;
@@ -180,10 +174,7 @@ impl EventLog {
             });
         }
         let db = open_sled(path)?;
-        let storage = |source| LogError::Storage {
-            path: path.to_path_buf(),
-            source,
-        };
+        let storage = |source| LogError::storage(path, source);
         let has_meta = db
             .tree_names()
             .iter()
@@ -218,17 +209,11 @@ impl EventLog {
     }
 
     fn assemble(path: &Path, db: sled::Db, meta: LogMeta) -> Result<Self, LogError> {
-        let storage = |source| LogError::Storage {
-            path: path.to_path_buf(),
-            source,
-        };
+        let storage = |source| LogError::storage(path, source);
         let events = db.open_tree(EVENTS_TREE).map_err(storage)?;
         let (next_seq, block) = recover_tail(path, &events, meta.kind)?;
         let last = next_seq - 1;
-        let durability = Durability::open(path, last).map_err(|source| LogError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let durability = Durability::open(path, last).map_err(|e| LogError::io(path, e))?;
         let (appended, _) = watch::channel(last);
         let inner = Inner {
             path: Arc::from(path),
@@ -286,10 +271,7 @@ impl EventLog {
     }
 
     fn storage(&self, source: sled::Error) -> LogError {
-        LogError::Storage {
-            path: self.inner.path.to_path_buf(),
-            source,
-        }
+        LogError::storage(&self.inner.path, source)
     }
 
     fn encode_error(&self, source: CodecError) -> LogError {
@@ -394,10 +376,7 @@ impl EventLog {
                 self.inner.db.flush().map_err(|e| self.storage(e))?;
                 Ok(last)
             },
-            |source| LogError::Io {
-                path: path.to_path_buf(),
-                source,
-            },
+            |source| LogError::io(path, source),
         )
     }
 
@@ -415,11 +394,7 @@ impl EventLog {
                 .get(key_of(seq))
                 .map_err(|e| self.storage(e))?
             else {
-                return Err(LogError::Gap {
-                    path,
-                    previous: seq - 1,
-                    found: seq + 1,
-                });
+                return Err(LogError::Missing { path, seq });
             };
             return crate::codec::decode_record(seq, &bytes)
                 .map(Some)
@@ -428,13 +403,7 @@ impl EventLog {
         let found = self.inner.events.range(..=key_of(seq)).next_back();
         let (key, bytes) = match found {
             Some(kv) => kv.map_err(|e| self.storage(e))?,
-            None => {
-                return Err(LogError::Gap {
-                    path,
-                    previous: 0,
-                    found: seq + 1,
-                })
-            }
+            None => return Err(LogError::Missing { path, seq }),
         };
         let first_seq = seq_of_key(&path, &key)?;
         let block =
@@ -493,10 +462,7 @@ impl EventLog {
 
     /// Bytes the log's directory takes on disk.
     pub fn bytes_on_disk(&self) -> Result<u64, LogError> {
-        dir_size(&self.inner.path).map_err(|source| LogError::Io {
-            path: self.inner.path.to_path_buf(),
-            source,
-        })
+        dir_size(&self.inner.path).map_err(|e| LogError::io(&self.inner.path, e))
     }
 }
 
@@ -505,18 +471,13 @@ fn open_sled(path: &Path) -> Result<sled::Db, LogError> {
         .path(path)
         .open()
         .map_err(|source| match &source {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            // sled 0.34 reports a held file lock only through this message (ErrorKind::Other).
+            sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock") => {
                 LogError::Locked {
                     path: path.to_path_buf(),
                 }
             }
-            sled::Error::Io(io) if io.to_string().contains("lock") => LogError::Locked {
-                path: path.to_path_buf(),
-            },
-            _ => LogError::Storage {
-                path: path.to_path_buf(),
-                source,
-            },
+            _ => LogError::storage(path, source),
         })
 }
 
@@ -527,10 +488,7 @@ fn recover_tail(
     events: &sled::Tree,
     kind: LogKind,
 ) -> Result<(Seq, Option<BlockWriter>), LogError> {
-    let storage = |source| LogError::Storage {
-        path: path.to_path_buf(),
-        source,
-    };
+    let storage = |source| LogError::storage(path, source);
     let Some(last) = events.last().map_err(storage)? else {
         return Ok((1, None));
     };
