@@ -16,96 +16,117 @@ use crate::payload::market::{Aggressor, Bar, BookTicker, FundingRate, Interval, 
 struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// What was malformed, once a read has failed.
+    failure: Option<CodecError>,
 }
 
-#[cold]
-#[inline(never)]
-fn malformed(what: &str) -> CodecError {
-    CodecError::Decode(format!("malformed {what}"))
-}
+/// A failed read. Zero-sized on purpose: the reason waits in `Cursor::failure`, so that every
+/// `Result` on the hot path stays small enough to travel in registers.
+struct Malformed;
 
-impl<'a> Cursor<'a> {
+impl Cursor<'_> {
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, what: &str) -> Malformed {
+        self.failure = Some(CodecError::Decode(format!("malformed {what}")));
+        Malformed
+    }
+
     #[inline(always)]
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], Malformed> {
         let end = self.pos + N;
-        let slice = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or_else(|| malformed("body: truncated"))?;
+        let Some(slice) = self.bytes.get(self.pos..end) else {
+            return Err(self.fail("body: truncated"));
+        };
         self.pos = end;
         Ok(slice.try_into().expect("slice of length N"))
     }
 
     #[inline(always)]
-    fn u8(&mut self) -> Result<u8, CodecError> {
+    fn u8(&mut self) -> Result<u8, Malformed> {
         Ok(self.take::<1>()?[0])
     }
 
     #[inline(always)]
-    fn varint(&mut self) -> Result<u64, CodecError> {
+    fn varint(&mut self) -> Result<u64, Malformed> {
         Ok(match self.u8()? {
             byte @ 0..=250 => u64::from(byte),
             251 => u64::from(u16::from_le_bytes(self.take()?)),
             252 => u64::from(u32::from_le_bytes(self.take()?)),
             253 => u64::from_le_bytes(self.take()?),
-            _ => return Err(malformed("varint")),
+            _ => return Err(self.fail("varint")),
         })
     }
 
     /// An enum index: bincode writes it as a `u32` varint and rejects the 8-byte form.
     #[inline(always)]
-    fn tag(&mut self) -> Result<u64, CodecError> {
+    fn tag(&mut self) -> Result<u64, Malformed> {
         match self.bytes.get(self.pos) {
-            Some(253) | Some(254) | Some(255) => Err(malformed("enum tag")),
+            Some(253) | Some(254) | Some(255) => Err(self.fail("enum tag")),
             _ => self.varint(),
         }
     }
 
     #[inline(always)]
-    fn zigzag(&mut self) -> Result<i64, CodecError> {
+    fn zigzag(&mut self) -> Result<i64, Malformed> {
         let raw = self.varint()?;
         Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
     }
 
     #[inline(always)]
-    fn bool(&mut self) -> Result<bool, CodecError> {
+    fn bool(&mut self) -> Result<bool, Malformed> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
-            _ => Err(malformed("bool")),
+            _ => Err(self.fail("bool")),
         }
     }
 
     #[inline(always)]
-    fn present(&mut self) -> Result<bool, CodecError> {
-        self.bool().map_err(|_| malformed("option tag"))
+    fn present(&mut self) -> Result<bool, Malformed> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(self.fail("option tag")),
+        }
     }
 
     #[inline(always)]
-    fn decimal(&mut self) -> Result<rust_decimal::Decimal, CodecError> {
-        decimal_from_wire(self.take::<16>()?).ok_or_else(|| malformed("decimal"))
+    fn decimal(&mut self) -> Result<rust_decimal::Decimal, Malformed> {
+        let bytes = self.take::<16>()?;
+        decimal_from_wire(bytes).ok_or_else(|| self.fail("decimal"))
     }
 
     #[inline(always)]
-    fn name(&mut self) -> Result<ShortName, CodecError> {
+    fn name(&mut self) -> Result<ShortName, Malformed> {
         let len = self.u8()? as usize;
-        let bytes = self
-            .bytes
-            .get(self.pos..self.pos + len)
-            .ok_or_else(|| malformed("name"))?;
+        let Some(bytes) = self.bytes.get(self.pos..self.pos + len) else {
+            return Err(self.fail("name"));
+        };
         self.pos += len;
-        ShortName::from_wire(bytes).ok_or_else(|| malformed("name"))
+        ShortName::from_wire(bytes).ok_or_else(|| self.fail("name"))
     }
 
     #[inline(always)]
-    fn timestamp(&mut self) -> Result<Timestamp, CodecError> {
+    fn timestamp(&mut self) -> Result<Timestamp, Malformed> {
         self.zigzag().map(Timestamp)
     }
 }
 
 /// Decodes a record body (see `codec::decode_body`).
+#[inline]
 pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError> {
-    let mut cur = Cursor { bytes, pos: 0 };
+    let mut cur = Cursor {
+        bytes,
+        pos: 0,
+        failure: None,
+    };
+    decode_envelope(seq, &mut cur)
+        .map_err(|Malformed| cur.failure.take().expect("a failed read records why"))
+}
+
+fn decode_envelope(seq: Seq, cur: &mut Cursor<'_>) -> Result<Envelope, Malformed> {
+    let bytes = cur.bytes;
     let ts = cur.timestamp()?;
     let origin = match cur.tag()? {
         0 => Origin::Input,
@@ -115,9 +136,9 @@ pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError
             2 => ActorId::Pair(Symbol(cur.name()?)),
             3 => ActorId::RiskSupervisor(BotId(cur.name()?)),
             4 => ActorId::Exchange(Venue(cur.name()?)),
-            _ => return Err(malformed("actor id")),
+            _ => return Err(cur.fail("actor id")),
         }),
-        _ => return Err(malformed("origin")),
+        _ => return Err(cur.fail("origin")),
     };
     let cause = if cur.present()? {
         Some(cur.varint()?)
@@ -144,7 +165,7 @@ pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError
                 0 => Aggressor::Buyer,
                 1 => Aggressor::Seller,
                 2 => Aggressor::Unknown,
-                _ => return Err(malformed("aggressor")),
+                _ => return Err(cur.fail("aggressor")),
             },
         }),
         1 => Event::BookTicker(BookTicker {
@@ -155,7 +176,7 @@ pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError
             ask_qty: Quantity(cur.decimal()?),
         }),
         2 => Event::Bar(Bar {
-            interval: Interval(u32::try_from(cur.tag()?).map_err(|_| malformed("interval"))?),
+            interval: Interval(u32::try_from(cur.tag()?).map_err(|_| cur.fail("interval"))?),
             open_time: cur.timestamp()?,
             open: Price(cur.decimal()?),
             high: Price(cur.decimal()?),
@@ -193,15 +214,21 @@ pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError
         }),
         _ => {
             let rest = &bytes[payload_at..];
-            let (payload, used): (Event, usize) =
-                bincode::decode_from_slice(rest, crate::codec::wire_config())
-                    .map_err(|e| CodecError::Decode(e.to_string()))?;
-            cur.pos = payload_at + used;
-            payload
+            match bincode::decode_from_slice::<Event, _>(rest, crate::codec::wire_config()) {
+                Ok((payload, used)) => {
+                    cur.pos = payload_at + used;
+                    payload
+                }
+                Err(e) => {
+                    cur.failure = Some(CodecError::Decode(e.to_string()));
+                    return Err(Malformed);
+                }
+            }
         }
     };
     if cur.pos != bytes.len() {
-        return Err(CodecError::TrailingBytes(bytes.len() - cur.pos));
+        cur.failure = Some(CodecError::TrailingBytes(bytes.len() - cur.pos));
+        return Err(Malformed);
     }
     Ok(Envelope {
         seq,

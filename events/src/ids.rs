@@ -124,9 +124,21 @@ impl ShortName {
     }
 }
 
+/// Which bytes a name may hold, as a table: decoding checks every name of every event.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'/' | b':');
+        b += 1;
+    }
+    table
+};
+
 #[inline]
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':')
+    NAME_BYTES[b as usize]
 }
 
 impl fmt::Debug for ShortName {
