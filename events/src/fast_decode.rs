@@ -125,6 +125,7 @@ pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError
         .map_err(|Malformed| cur.failure.take().expect("a failed read records why"))
 }
 
+#[inline(always)]
 fn decode_envelope(seq: Seq, cur: &mut Cursor<'_>) -> Result<Envelope, Malformed> {
     let bytes = cur.bytes;
     let ts = cur.timestamp()?;

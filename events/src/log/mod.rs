@@ -15,6 +15,7 @@ mod durability;
 mod error;
 mod iter;
 mod meta;
+mod readahead;
 mod tail;
 
 use std::fs;
@@ -27,6 +28,8 @@ use crate::codec::{encode_record, BlockReader, BlockWriter, CodecError};
 use crate::envelope::Envelope;
 use crate::ids::Seq;
 use durability::Durability;
+use readahead::BlockSource;
+use sled::IVec;
 
 pub use error::LogError;
 pub use iter::LogIter;
@@ -37,6 +40,10 @@ pub use tail::Tail;
 /// leaf of 17 blocks stays under sled's blob threshold (128 KiB with 512 KiB segments), large
 /// enough that per-key costs vanish in a scan.
 pub const BLOCK_TARGET_BYTES: usize = 4 * 1024;
+
+/// Ranges of a data log at least this long are read ahead on a thread of their own: a spawn
+/// costs microseconds, a long cold scan saves a third of its time.
+pub const READ_AHEAD_MIN_EVENTS: u64 = 100_000;
 
 const META_TREE: &[u8] = b"charon.meta";
 /// The sled tree holding the events (named here for tools and tests that examine raw storage).
@@ -438,11 +445,18 @@ impl EventLog {
             );
         }
         let start = match events.range(..=key_of(from)).next_back() {
-            Some(Ok((key, _))) => key.to_vec(),
+            Some(Ok((key, _))) => key,
             Some(Err(e)) => return LogIter::failed(path, self.storage(e)),
-            None => key_of(from).to_vec(),
+            None => IVec::from(&key_of(from)),
         };
-        LogIter::blocks(path, events.range(start..), from, to)
+        // Blocks that start after `to` hold nothing of the range.
+        let keys = start..=IVec::from(&key_of(to.max(from)));
+        let blocks = if to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
+            BlockSource::read_ahead(events, keys)
+        } else {
+            BlockSource::Direct(Box::new(events.range(keys)))
+        };
+        LogIter::blocks(path, blocks, from, to)
     }
 
     /// Every event from `from` to the current end.
