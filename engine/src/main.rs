@@ -10,6 +10,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// sled allocates a fresh buffer for every page it reads or writes. glibc's malloc hands large
+/// freed blocks back to the kernel, so a scan after a big import page-faulted and zeroed fresh
+/// memory for each one: cold scans ran at 2.8-8.4M events/s, erratically. mimalloc keeps and
+/// reuses freed memory: 9.7-11.6M events/s on the same runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
