@@ -2,4 +2,5 @@
 //! news feeds and notification channels. Adapters translate; they never decide anything.
 
 pub mod binance;
+pub mod import;
 pub mod recording;

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use charon_events::{EventKind, Seq};
+use charon_adapters::binance::stream::interval_seconds;
+use charon_adapters::import::Format;
+use charon_events::payload::market::Interval;
+use charon_events::{EventKind, Seq, Symbol};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -21,6 +24,8 @@ pub enum Command {
     /// Read event logs.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Load market data files into a data log.
+    Import(ImportArgs),
     /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -61,6 +66,39 @@ fn parse_kind(text: &str) -> Result<EventKind, String> {
         let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
         format!("{e}; known kinds: {}", known.join(", "))
     })
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// binance-klines, ohlcv-csv, binance-trades, binance-aggtrades, freqtrade-json,
+    /// funding-csv or binance-ws.
+    #[arg(value_parser = parse_format)]
+    pub format: Format,
+    /// The files (plain or gzip).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The data log to create or add to.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The symbol, for formats whose files do not name it (for binance-ws: keep only it).
+    #[arg(long)]
+    pub symbol: Option<Symbol>,
+    /// Bar length (`1m`, `4h`, `1d`), for bar formats; inferred from the data when absent.
+    #[arg(long, value_parser = parse_interval)]
+    pub interval: Option<Interval>,
+    /// Count and skip bad rows instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad: bool,
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse()
+}
+
+fn parse_interval(text: &str) -> Result<Interval, String> {
+    interval_seconds(text)
+        .map(Interval)
+        .ok_or_else(|| format!("{text:?} is not an interval like 1m, 15m, 4h, 1d"))
 }
 
 #[derive(Debug, Subcommand)]

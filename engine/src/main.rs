@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod failure;
+mod import_cmd;
 mod log_cmd;
 
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Log(cmd) => log_cmd::run(cmd),
+        cli::Command::Import(args) => import_cmd::run(args),
         cli::Command::Bench(cmd) => bench::run(cmd),
     };
     match result {
