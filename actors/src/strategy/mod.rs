@@ -1,0 +1,3 @@
+//! Strategy mode: templates of entry and exit conditions over prices and indicators.
+
+pub mod expr;
