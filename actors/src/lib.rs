@@ -2,5 +2,6 @@
 //! and the simulated Exchange, with the ports they talk through. Today the crate holds the
 //! indicator library ([`indicators`]) that the Pair's strategies evaluate.
 
+pub mod config;
 pub mod indicators;
 pub mod strategy;

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use charon_adapters::binance::stream::interval_seconds;
 use charon_adapters::import::Format;
 use charon_events::payload::market::Interval;
 use charon_events::{EventKind, Seq, Symbol};
@@ -26,6 +25,9 @@ pub enum Command {
     Log(LogCommand),
     /// Load market data files into a data log.
     Import(ImportArgs),
+    /// Check configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -68,6 +70,13 @@ fn parse_kind(text: &str) -> Result<EventKind, String> {
     })
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load a bot configuration and its strategy templates; report every problem with its file,
+    /// line and field.
+    Check { config: PathBuf },
+}
+
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// binance-klines, ohlcv-csv, binance-trades, binance-aggtrades, freqtrade-json,
@@ -96,9 +105,7 @@ fn parse_format(text: &str) -> Result<Format, String> {
 }
 
 fn parse_interval(text: &str) -> Result<Interval, String> {
-    interval_seconds(text)
-        .map(Interval)
-        .ok_or_else(|| format!("{text:?} is not an interval like 1m, 15m, 4h, 1d"))
+    text.parse()
 }
 
 #[derive(Debug, Subcommand)]

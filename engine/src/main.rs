@@ -3,6 +3,8 @@
 
 mod bench;
 mod cli;
+mod config_cmd;
+mod config_file;
 mod failure;
 mod import_cmd;
 mod log_cmd;
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Log(cmd) => log_cmd::run(cmd),
         cli::Command::Import(args) => import_cmd::run(args),
+        cli::Command::Config(cmd) => config_cmd::run(cmd),
         cli::Command::Bench(cmd) => bench::run(cmd),
     };
     match result {

@@ -183,21 +183,6 @@ fn trade(
     }))
 }
 
-/// Binance kline interval names to seconds.
-pub fn interval_seconds(name: &str) -> Option<u32> {
-    let (count, unit) = name.split_at(name.len().checked_sub(1)?);
-    let count: u32 = count.parse().ok()?;
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return None, // months have no fixed length
-    };
-    count.checked_mul(unit)
-}
-
 /// Parses one frame. `Ok(None)` for valid frames of streams that are not recorded as events.
 pub fn parse_frame(frame: &str) -> Result<Option<MarketEvent>, FrameError> {
     let data = match json::<Combined>(frame) {
@@ -250,14 +235,14 @@ pub fn parse_frame(frame: &str) -> Result<Option<MarketEvent>, FrameError> {
         Some("kline") => {
             let raw: RawKlineFrame = json(data)?;
             let k = raw.kline;
-            let interval = interval_seconds(k.interval).ok_or_else(|| FrameError::Field {
-                field: "k.i",
-                reason: format!("unknown interval {:?}", k.interval),
-            })?;
+            let interval: Interval = k
+                .interval
+                .parse()
+                .map_err(|reason| FrameError::Field { field: "k.i", reason })?;
             Ok(Some(MarketEvent {
                 symbol: symbol(raw.symbol)?,
                 event: Event::Bar(Bar {
-                    interval: Interval(interval),
+                    interval,
                     open_time: Timestamp::from_millis(k.open_time),
                     open: decimal::<Price>("k.o", k.open)?,
                     high: decimal::<Price>("k.h", k.high)?,
@@ -346,12 +331,5 @@ mod tests {
             parse_frame(bad_price),
             Err(FrameError::Field { field: "p", .. })
         ));
-    }
-
-    #[test]
-    fn intervals() {
-        assert_eq!(interval_seconds("1m"), Some(60));
-        assert_eq!(interval_seconds("4h"), Some(14_400));
-        assert_eq!(interval_seconds("1M"), None);
     }
 }

@@ -1,0 +1,26 @@
+//! Strategy templates: a name and the conditions of its long and short rules, in their own
+//! file so that several pairs (and bots) can share one.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyTemplate {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub long: Option<RuleSet>,
+    /// Ignored on spot pairs, which cannot go short.
+    #[serde(default)]
+    pub short: Option<RuleSet>,
+}
+
+/// When to enter and (optionally, besides the pair's exits) when to leave.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub entry: String,
+    #[serde(default)]
+    pub exit: Option<String>,
+}

@@ -1,0 +1,178 @@
+//! What serde cannot check: ranges, consistency between fields, and the rule that a pair
+//! belongs to one bot. Every problem is reported (not just the first), each with the path of
+//! the field it concerns.
+
+use std::collections::BTreeMap;
+
+use charon_events::payload::market::Interval;
+use rust_decimal::Decimal;
+
+use super::bot::{BotConfig, Config, MarketKind, PairConfig, PerTrade};
+
+/// A problem with one field. `path` is like `bot[0].pair[1].exits.stop_loss_pct`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: String,
+    pub message: String,
+}
+
+struct Checker {
+    problems: Vec<Invalid>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: String, message: impl Into<String>) {
+        self.problems.push(Invalid { path, message: message.into() });
+    }
+
+    /// A percentage in (0, max].
+    fn pct(&mut self, path: String, value: Option<Decimal>, max: Decimal) {
+        if let Some(value) = value {
+            if value <= Decimal::ZERO || value > max {
+                self.fail(path, format!("{value} is outside (0, {max}]"));
+            }
+        }
+    }
+
+    fn positive(&mut self, path: String, value: Decimal) {
+        if value <= Decimal::ZERO {
+            self.fail(path, format!("{value} must be greater than 0"));
+        }
+    }
+}
+
+/// Every problem in `config`; empty when it is valid.
+pub fn validate(config: &Config) -> Vec<Invalid> {
+    let hundred = Decimal::ONE_HUNDRED;
+    let mut check = Checker { problems: Vec::new() };
+    if config.bot.is_empty() {
+        check.fail("bot".into(), "no [[bot]] is configured");
+    }
+    let mut bot_names = BTreeMap::new();
+    let mut pair_owner: BTreeMap<&str, String> = BTreeMap::new();
+    for (b, bot) in config.bot.iter().enumerate() {
+        let at = format!("bot[{b}]");
+        if let Some(first) = bot_names.insert(bot.name.as_str(), b) {
+            check.fail(format!("{at}.name"), format!("bot `{}` is already bot[{first}]", bot.name));
+        }
+        check.positive(format!("{at}.initial_capital"), bot.initial_capital.0);
+        check.pct(format!("{at}.stop_loss_pct"), bot.stop_loss_pct, hundred);
+        check.pct(format!("{at}.take_profit_pct"), bot.take_profit_pct, Decimal::MAX);
+        if bot.pair.is_empty() {
+            check.fail(format!("{at}.pair"), "the bot has no [[bot.pair]]");
+        }
+        for (p, pair) in bot.pair.iter().enumerate() {
+            let at = format!("{at}.pair[{p}]");
+            if let Some(owner) = pair_owner.insert(pair.symbol.as_str(), format!("{at}")) {
+                check.fail(
+                    format!("{at}.symbol"),
+                    format!("{} is already traded by {owner}; a pair belongs to one bot only", pair.symbol),
+                );
+            }
+            check_pair(&mut check, &at, bot, pair);
+        }
+    }
+    check.problems
+}
+
+fn check_pair(check: &mut Checker, at: &str, bot: &BotConfig, pair: &PairConfig) {
+    let hundred = Decimal::ONE_HUNDRED;
+    if !pair.symbol.as_str().ends_with(bot.quote.as_str()) {
+        check.fail(
+            format!("{at}.symbol"),
+            format!("{} is not quoted in the bot's quote currency {}", pair.symbol, bot.quote),
+        );
+    }
+    if let Err(reason) = pair.timeframe.parse::<Interval>() {
+        check.fail(format!("{at}.timeframe"), reason);
+    }
+    if pair.strategy.trim().is_empty() {
+        check.fail(format!("{at}.strategy"), "names no template file");
+    }
+    match pair.market {
+        MarketKind::Spot if pair.leverage != Decimal::ONE => {
+            check.fail(format!("{at}.leverage"), format!("{} on a spot pair; spot trades without leverage (1)", pair.leverage));
+        }
+        _ if pair.leverage < Decimal::ONE => {
+            check.fail(format!("{at}.leverage"), format!("{} is below 1", pair.leverage));
+        }
+        _ => {}
+    }
+    let sizing = format!("{at}.sizing");
+    match pair.sizing.per_trade {
+        PerTrade::Quantity(quantity) => check.positive(format!("{sizing}.per_trade.quantity"), quantity.0),
+        PerTrade::Quote(amount) => {
+            check.positive(format!("{sizing}.per_trade.quote"), amount.0);
+            if let Some(cap) = pair.sizing.max_position_quote.filter(|cap| cap.0 < amount.0) {
+                check.fail(
+                    format!("{sizing}.max_position_quote"),
+                    format!("{cap} is below one trade's size ({amount}): no entry could ever be made"),
+                );
+            }
+        }
+        PerTrade::EquityPct(pct) => check.pct(format!("{sizing}.per_trade.equity_pct"), Some(pct), hundred),
+    }
+    if let Some(cap) = pair.sizing.max_position_quote {
+        check.positive(format!("{sizing}.max_position_quote"), cap.0);
+    }
+    check.pct(format!("{at}.exits.stop_loss_pct"), pair.exits.stop_loss_pct, hundred);
+    check.pct(format!("{at}.exits.take_profit_pct"), pair.exits.take_profit_pct, Decimal::MAX);
+    check.pct(format!("{at}.max_drawdown_pct"), pair.max_drawdown_pct, hundred);
+    if let Some(add_on) = &pair.add_on {
+        if add_on.max_adds == 0 {
+            check.fail(format!("{at}.add_on.max_adds"), "0 adds: remove [add_on] instead");
+        }
+        check.pct(format!("{at}.add_on.trigger_move_pct"), Some(add_on.trigger_move_pct), hundred);
+        check.pct(format!("{at}.add_on.size_pct"), Some(add_on.size_pct), hundred);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pair: &str) -> Config {
+        let text = format!(
+            "[[bot]]\nname = \"a\"\nquote = \"USDT\"\ninitial_capital = 1000\n\n[[bot.pair]]\nstrategy = \"s.toml\"\n{pair}\n"
+        );
+        toml::from_str(&text).expect("a valid test config")
+    }
+
+    fn problems(pair: &str) -> Vec<(String, String)> {
+        validate(&config(pair)).into_iter().map(|i| (i.path, i.message)).collect()
+    }
+
+    #[test]
+    fn a_valid_pair_has_no_problems() {
+        assert_eq!(problems("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }"), []);
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let found = problems(
+            "symbol = \"BTCEUR\"\ntimeframe = \"1M\"\nsizing = { per_trade = { quote = 100 }, max_position_quote = 50 }\nadd_on = { max_adds = 0, trigger_move_pct = 1, size_pct = 150 }",
+        );
+        let paths: Vec<&str> = found.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "bot[0].pair[0].symbol",
+                "bot[0].pair[0].timeframe",
+                "bot[0].pair[0].sizing.max_position_quote",
+                "bot[0].pair[0].add_on.max_adds",
+                "bot[0].pair[0].add_on.size_pct",
+            ],
+            "{found:?}"
+        );
+        assert!(found[0].1.contains("not quoted in the bot's quote currency USDT"));
+        assert!(found[2].1.contains("below one trade's size"));
+    }
+
+    #[test]
+    fn bot_names_and_pairs_are_unique() {
+        let mut config = config("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }");
+        config.bot.push(config.bot[0].clone());
+        let found: Vec<String> = validate(&config).into_iter().map(|i| i.path).collect();
+        assert_eq!(found, ["bot[1].name", "bot[1].pair[0].symbol"]);
+    }
+}

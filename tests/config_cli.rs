@@ -1,0 +1,172 @@
+//! End-to-end: `charon config check` over the shipped examples, and every kind of bad
+//! configuration issue 3 names (a pair in two bots, an unknown indicator, a bad number, a
+//! missing or an unknown field) exiting 2 with the file, line, column and field.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn check(config: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_charon"))
+        .args(["config", "check", config.to_str().unwrap()])
+        .output()
+        .expect("the charon binary runs")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// A directory holding the shipped templates, for bot files written by a test.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for template in std::fs::read_dir(repo("examples/strategies")).unwrap() {
+        let template = template.unwrap().path();
+        std::fs::copy(&template, dir.path().join(template.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+const ONE_PAIR: &str = r#"[[bot]]
+name = "a"
+quote = "USDT"
+initial_capital = 1000
+
+[[bot.pair]]
+symbol = "BTCUSDT"
+strategy = "ema_cross.toml"
+sizing = { per_trade = { quote = 100 } }
+"#;
+
+/// Writes `text` as `name` in `dir`, checks it, and returns the error lines (exit 2 asserted).
+fn errors(dir: &Path, name: &str, text: &str) -> Vec<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let out = check(&path);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+    stderr
+        .lines()
+        .map(|line| line.trim_start_matches("charon: ").to_string())
+        .collect()
+}
+
+#[test]
+fn shipped_examples_are_valid() {
+    for example in [
+        "examples/bots/spot_trend.toml",
+        "examples/bots/perp_breakout.toml",
+    ] {
+        let out = check(&repo(example));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+    }
+    let out = check(&repo("examples/bots/spot_trend.toml"));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("BTCUSDT Spot 1m: ema-cross")
+            && stdout.contains("ETHUSDT Spot 1m: bollinger-reversion"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_pair_in_two_bots() {
+    let dir = workspace();
+    let text = format!(
+        "{ONE_PAIR}\n{}",
+        ONE_PAIR.replace("name = \"a\"", "name = \"b\"")
+    );
+    let lines = errors(dir.path(), "two.toml", &text);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].ends_with("two.toml:17:1: bot[1].pair[0].symbol: BTCUSDT is already traded by bot[0].pair[0]; a pair belongs to one bot only"), "{lines:?}");
+}
+
+#[test]
+fn an_unknown_indicator_is_located_in_its_template() {
+    let dir = workspace();
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "name = \"typo\"\n\n[long]\nentry = \"ema(close, 10) crosses_above emma(close, 20)\"\nexit = \"\"\"\nclose < sma(close, 20)\n  and rsi(close, 0) > 50\n\"\"\"\n",
+    )
+    .unwrap();
+    let lines = errors(
+        dir.path(),
+        "bot.toml",
+        &ONE_PAIR.replace("ema_cross.toml", "typo.toml"),
+    );
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].ends_with("typo.toml:4:39: long.entry: unknown indicator `emma`; known: sma, ema, wma, rsi, roc, bollinger, macd, atr, donchian, stochastic, vwap, volume_sma"), "{lines:?}");
+    assert!(
+        lines[1].ends_with(
+            "typo.toml:7:18: long.exit: `rsi`'s period must be a whole number ≥ 1, not 0"
+        ),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_bad_number() {
+    let dir = workspace();
+    let lines = errors(
+        dir.path(),
+        "n.toml",
+        &ONE_PAIR.replace(
+            "initial_capital = 1000",
+            "initial_capital = \"ten thousand\"",
+        ),
+    );
+    assert!(lines[0].ends_with("n.toml:4:19: bot[0].initial_capital: invalid value: string \"ten thousand\", expected a Decimal type representing a fixed-point number"), "{lines:?}");
+
+    let out_of_range = format!("{ONE_PAIR}exits = {{ stop_loss_pct = 150 }}\nleverage = 2\n");
+    let lines = errors(dir.path(), "r.toml", &out_of_range);
+    assert_eq!(lines.len(), 2, "every problem is reported: {lines:?}");
+    assert!(lines[0].ends_with("r.toml:11:1: bot[0].pair[0].leverage: 2 on a spot pair; spot trades without leverage (1)"), "{lines:?}");
+    assert!(
+        lines[1]
+            .ends_with("r.toml:10:11: bot[0].pair[0].exits.stop_loss_pct: 150 is outside (0, 100]"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_missing_and_an_unknown_field() {
+    let dir = workspace();
+    let lines = errors(
+        dir.path(),
+        "m.toml",
+        &ONE_PAIR.replace("symbol = \"BTCUSDT\"\n", ""),
+    );
+    assert!(
+        lines[0].ends_with("m.toml:6:1: bot[0].pair[0]: missing field `symbol`"),
+        "{lines:?}"
+    );
+
+    let lines = errors(
+        dir.path(),
+        "u.toml",
+        &format!("{ONE_PAIR}exits = {{ stop_los_pct = 2 }}\n"),
+    );
+    assert!(lines[0].ends_with("u.toml:10:11: bot[0].pair[0].exits.stop_los_pct: unknown field `stop_los_pct`, expected `stop_loss_pct` or `take_profit_pct`"), "{lines:?}");
+}
+
+#[test]
+fn a_missing_template_and_an_unreadable_file() {
+    let dir = workspace();
+    let lines = errors(
+        dir.path(),
+        "t.toml",
+        &ONE_PAIR.replace("ema_cross.toml", "nope.toml"),
+    );
+    assert!(
+        lines[0].contains("t.toml:8:1: bot[0].pair[0].strategy: cannot read the template"),
+        "{lines:?}"
+    );
+    let out = check(&dir.path().join("absent.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("absent.toml: cannot read"));
+}
