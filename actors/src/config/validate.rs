@@ -63,7 +63,7 @@ pub fn validate(config: &Config) -> Vec<Invalid> {
         }
         for (p, pair) in bot.pair.iter().enumerate() {
             let at = format!("{at}.pair[{p}]");
-            if let Some(owner) = pair_owner.insert(pair.symbol.as_str(), format!("{at}")) {
+            if let Some(owner) = pair_owner.insert(pair.symbol.as_str(), at.clone()) {
                 check.fail(
                     format!("{at}.symbol"),
                     format!("{} is already traded by {owner}; a pair belongs to one bot only", pair.symbol),
