@@ -149,7 +149,7 @@ impl Source {
     }
 
     /// A serde or syntax error from the `toml` crate, with the field under it.
-    fn from_toml(&self, error: &toml::de::Error) -> ConfigError {
+    fn locate_toml_error(&self, error: &toml::de::Error) -> ConfigError {
         let offset = error.span().map_or(0, |span| span.start);
         let field = self
             .tree()
@@ -253,8 +253,8 @@ fn push(path: &mut String, segment: &str) {
 /// Loads `file`, its checks and its templates; every problem found, or the loaded whole.
 pub fn load(file: &Path) -> Result<Loaded, ConfigErrors> {
     let source = Source::read(file).map_err(|e| ConfigErrors(vec![e]))?;
-    let config: Config =
-        toml::from_str(&source.text).map_err(|e| ConfigErrors(vec![source.from_toml(&e)]))?;
+    let config: Config = toml::from_str(&source.text)
+        .map_err(|e| ConfigErrors(vec![source.locate_toml_error(&e)]))?;
     let mut errors: Vec<ConfigError> = validate(&config)
         .into_iter()
         .map(|invalid| source.at_path(&invalid.path, invalid.message))
@@ -298,7 +298,7 @@ fn load_template(path: &Path) -> Result<Strategy, TemplateError> {
         text,
     };
     let template: StrategyTemplate = toml::from_str(&source.text)
-        .map_err(|e| TemplateError::Invalid(vec![source.from_toml(&e)]))?;
+        .map_err(|e| TemplateError::Invalid(vec![source.locate_toml_error(&e)]))?;
     let mut errors = Vec::new();
     if template.long.is_none() && template.short.is_none() {
         errors.push(source.at_path(

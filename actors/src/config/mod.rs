@@ -8,6 +8,8 @@ mod bot;
 mod template;
 mod validate;
 
-pub use bot::{AddOnConfig, BotConfig, Config, ExitConfig, MarketKind, PairConfig, PerTrade, SizingConfig};
+pub use bot::{
+    AddOnConfig, BotConfig, Config, ExitConfig, MarketKind, PairConfig, PerTrade, SizingConfig,
+};
 pub use template::{RuleSet, StrategyTemplate};
 pub use validate::{validate, Invalid};

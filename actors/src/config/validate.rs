@@ -22,7 +22,10 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, path: String, message: impl Into<String>) {
-        self.problems.push(Invalid { path, message: message.into() });
+        self.problems.push(Invalid {
+            path,
+            message: message.into(),
+        });
     }
 
     /// A percentage in (0, max].
@@ -44,7 +47,9 @@ impl Checker {
 /// Every problem in `config`; empty when it is valid.
 pub fn validate(config: &Config) -> Vec<Invalid> {
     let hundred = Decimal::ONE_HUNDRED;
-    let mut check = Checker { problems: Vec::new() };
+    let mut check = Checker {
+        problems: Vec::new(),
+    };
     if config.bot.is_empty() {
         check.fail("bot".into(), "no [[bot]] is configured");
     }
@@ -53,11 +58,18 @@ pub fn validate(config: &Config) -> Vec<Invalid> {
     for (b, bot) in config.bot.iter().enumerate() {
         let at = format!("bot[{b}]");
         if let Some(first) = bot_names.insert(bot.name.as_str(), b) {
-            check.fail(format!("{at}.name"), format!("bot `{}` is already bot[{first}]", bot.name));
+            check.fail(
+                format!("{at}.name"),
+                format!("bot `{}` is already bot[{first}]", bot.name),
+            );
         }
         check.positive(format!("{at}.initial_capital"), bot.initial_capital.0);
         check.pct(format!("{at}.stop_loss_pct"), bot.stop_loss_pct, hundred);
-        check.pct(format!("{at}.take_profit_pct"), bot.take_profit_pct, Decimal::MAX);
+        check.pct(
+            format!("{at}.take_profit_pct"),
+            bot.take_profit_pct,
+            Decimal::MAX,
+        );
         if bot.pair.is_empty() {
             check.fail(format!("{at}.pair"), "the bot has no [[bot.pair]]");
         }
@@ -66,7 +78,10 @@ pub fn validate(config: &Config) -> Vec<Invalid> {
             if let Some(owner) = pair_owner.insert(pair.symbol.as_str(), at.clone()) {
                 check.fail(
                     format!("{at}.symbol"),
-                    format!("{} is already traded by {owner}; a pair belongs to one bot only", pair.symbol),
+                    format!(
+                        "{} is already traded by {owner}; a pair belongs to one bot only",
+                        pair.symbol
+                    ),
                 );
             }
             check_pair(&mut check, &at, bot, pair);
@@ -80,7 +95,10 @@ fn check_pair(check: &mut Checker, at: &str, bot: &BotConfig, pair: &PairConfig)
     if !pair.symbol.as_str().ends_with(bot.quote.as_str()) {
         check.fail(
             format!("{at}.symbol"),
-            format!("{} is not quoted in the bot's quote currency {}", pair.symbol, bot.quote),
+            format!(
+                "{} is not quoted in the bot's quote currency {}",
+                pair.symbol, bot.quote
+            ),
         );
     }
     if let Err(reason) = pair.timeframe.parse::<Interval>() {
@@ -91,39 +109,81 @@ fn check_pair(check: &mut Checker, at: &str, bot: &BotConfig, pair: &PairConfig)
     }
     match pair.market {
         MarketKind::Spot if pair.leverage != Decimal::ONE => {
-            check.fail(format!("{at}.leverage"), format!("{} on a spot pair; spot trades without leverage (1)", pair.leverage));
+            check.fail(
+                format!("{at}.leverage"),
+                format!(
+                    "{} on a spot pair; spot trades without leverage (1)",
+                    pair.leverage
+                ),
+            );
         }
         _ if pair.leverage < Decimal::ONE => {
-            check.fail(format!("{at}.leverage"), format!("{} is below 1", pair.leverage));
+            check.fail(
+                format!("{at}.leverage"),
+                format!("{} is below 1", pair.leverage),
+            );
         }
         _ => {}
     }
     let sizing = format!("{at}.sizing");
     match pair.sizing.per_trade {
-        PerTrade::Quantity(quantity) => check.positive(format!("{sizing}.per_trade.quantity"), quantity.0),
+        PerTrade::Quantity(quantity) => {
+            check.positive(format!("{sizing}.per_trade.quantity"), quantity.0)
+        }
         PerTrade::Quote(amount) => {
             check.positive(format!("{sizing}.per_trade.quote"), amount.0);
-            if let Some(cap) = pair.sizing.max_position_quote.filter(|cap| cap.0 < amount.0) {
+            if let Some(cap) = pair
+                .sizing
+                .max_position_quote
+                .filter(|cap| cap.0 < amount.0)
+            {
                 check.fail(
                     format!("{sizing}.max_position_quote"),
-                    format!("{cap} is below one trade's size ({amount}): no entry could ever be made"),
+                    format!(
+                        "{cap} is below one trade's size ({amount}): no entry could ever be made"
+                    ),
                 );
             }
         }
-        PerTrade::EquityPct(pct) => check.pct(format!("{sizing}.per_trade.equity_pct"), Some(pct), hundred),
+        PerTrade::EquityPct(pct) => {
+            check.pct(format!("{sizing}.per_trade.equity_pct"), Some(pct), hundred)
+        }
     }
     if let Some(cap) = pair.sizing.max_position_quote {
         check.positive(format!("{sizing}.max_position_quote"), cap.0);
     }
-    check.pct(format!("{at}.exits.stop_loss_pct"), pair.exits.stop_loss_pct, hundred);
-    check.pct(format!("{at}.exits.take_profit_pct"), pair.exits.take_profit_pct, Decimal::MAX);
-    check.pct(format!("{at}.max_drawdown_pct"), pair.max_drawdown_pct, hundred);
+    check.pct(
+        format!("{at}.exits.stop_loss_pct"),
+        pair.exits.stop_loss_pct,
+        hundred,
+    );
+    check.pct(
+        format!("{at}.exits.take_profit_pct"),
+        pair.exits.take_profit_pct,
+        Decimal::MAX,
+    );
+    check.pct(
+        format!("{at}.max_drawdown_pct"),
+        pair.max_drawdown_pct,
+        hundred,
+    );
     if let Some(add_on) = &pair.add_on {
         if add_on.max_adds == 0 {
-            check.fail(format!("{at}.add_on.max_adds"), "0 adds: remove [add_on] instead");
+            check.fail(
+                format!("{at}.add_on.max_adds"),
+                "0 adds: remove [add_on] instead",
+            );
         }
-        check.pct(format!("{at}.add_on.trigger_move_pct"), Some(add_on.trigger_move_pct), hundred);
-        check.pct(format!("{at}.add_on.size_pct"), Some(add_on.size_pct), hundred);
+        check.pct(
+            format!("{at}.add_on.trigger_move_pct"),
+            Some(add_on.trigger_move_pct),
+            hundred,
+        );
+        check.pct(
+            format!("{at}.add_on.size_pct"),
+            Some(add_on.size_pct),
+            hundred,
+        );
     }
 }
 
@@ -139,12 +199,18 @@ mod tests {
     }
 
     fn problems(pair: &str) -> Vec<(String, String)> {
-        validate(&config(pair)).into_iter().map(|i| (i.path, i.message)).collect()
+        validate(&config(pair))
+            .into_iter()
+            .map(|i| (i.path, i.message))
+            .collect()
     }
 
     #[test]
     fn a_valid_pair_has_no_problems() {
-        assert_eq!(problems("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }"), []);
+        assert_eq!(
+            problems("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }"),
+            []
+        );
     }
 
     #[test]
@@ -164,7 +230,9 @@ mod tests {
             ],
             "{found:?}"
         );
-        assert!(found[0].1.contains("not quoted in the bot's quote currency USDT"));
+        assert!(found[0]
+            .1
+            .contains("not quoted in the bot's quote currency USDT"));
         assert!(found[2].1.contains("below one trade's size"));
     }
 

@@ -235,10 +235,10 @@ pub fn parse_frame(frame: &str) -> Result<Option<MarketEvent>, FrameError> {
         Some("kline") => {
             let raw: RawKlineFrame = json(data)?;
             let k = raw.kline;
-            let interval: Interval = k
-                .interval
-                .parse()
-                .map_err(|reason| FrameError::Field { field: "k.i", reason })?;
+            let interval: Interval = k.interval.parse().map_err(|reason| FrameError::Field {
+                field: "k.i",
+                reason,
+            })?;
             Ok(Some(MarketEvent {
                 symbol: symbol(raw.symbol)?,
                 event: Event::Bar(Bar {

@@ -41,7 +41,13 @@ pub struct BookTicker {
 #[serde(transparent)]
 pub struct Interval(pub u32);
 
-const INTERVAL_UNITS: [(char, u32); 5] = [('w', 604_800), ('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+const INTERVAL_UNITS: [(char, u32); 5] = [
+    ('w', 604_800),
+    ('d', 86_400),
+    ('h', 3_600),
+    ('m', 60),
+    ('s', 1),
+];
 
 impl std::str::FromStr for Interval {
     type Err = String;
@@ -50,9 +56,16 @@ impl std::str::FromStr for Interval {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = || format!("{text:?} is not a bar length like 1m, 15m, 4h or 1d");
         let unit = text.chars().last().ok_or_else(bad)?;
-        let (_, seconds) = INTERVAL_UNITS.iter().find(|(name, _)| *name == unit).ok_or_else(bad)?;
+        let (_, seconds) = INTERVAL_UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .ok_or_else(bad)?;
         let count: u32 = text[..text.len() - 1].parse().map_err(|_| bad())?;
-        count.checked_mul(*seconds).filter(|&total| total > 0).map(Interval).ok_or_else(bad)
+        count
+            .checked_mul(*seconds)
+            .filter(|&total| total > 0)
+            .map(Interval)
+            .ok_or_else(bad)
     }
 }
 
@@ -105,7 +118,14 @@ mod tests {
 
     #[test]
     fn intervals_parse_and_print_binance_names() {
-        for (text, seconds) in [("1s", 1), ("1m", 60), ("15m", 900), ("4h", 14_400), ("1d", 86_400), ("1w", 604_800)] {
+        for (text, seconds) in [
+            ("1s", 1),
+            ("1m", 60),
+            ("15m", 900),
+            ("4h", 14_400),
+            ("1d", 86_400),
+            ("1w", 604_800),
+        ] {
             let interval: Interval = text.parse().unwrap();
             assert_eq!(interval, Interval(seconds));
             assert_eq!(interval.to_string(), text);
