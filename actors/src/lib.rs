@@ -7,4 +7,5 @@
 pub mod config;
 pub mod exchange;
 pub mod indicators;
+pub mod journal;
 pub mod strategy;

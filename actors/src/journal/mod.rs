@@ -1,0 +1,161 @@
+//! The Journal: the sequencer at the heart of every run. It takes one input, records it,
+//! delivers it to the actors it concerns, appends what they derive, delivers those, and so on
+//! until nothing more is derived; only then does it take the next input. The order of a log is
+//! therefore a function of its inputs alone, whatever paced them (DESIGN.md, "Determinism").
+//!
+//! - **Delivery order**: an event goes to every actor it concerns in `ActorId` order; what
+//!   they derive is appended in that order, after the event, before anything else is delivered
+//!   (a FIFO queue: each event's derived events follow all events queued before them).
+//! - **Cause and time**: every derived event carries the seq and the time of the *input* at
+//!   the root of its cascade. The rule reads the same in a live log (inputs recorded in the
+//!   same log) and in a backtest run log (inputs kept in the data log, cited by their data-log
+//!   seq). Links between derived events travel in their payloads (order ids).
+//! - **Runaway cascades** (an actor answering its own events forever) are stopped at
+//!   [`MAX_CASCADE`] derived events and reported, never left to hang a run.
+
+mod sink;
+
+use std::collections::{BTreeSet, VecDeque};
+
+use charon_events::{ActorId, BotId, Envelope, Event, Seq, Symbol, Timestamp};
+
+pub use sink::{EventSink, InputMode, LogSink, MemorySink, SinkError};
+
+/// Most events one input may derive, across its whole cascade.
+pub const MAX_CASCADE: usize = 100_000;
+
+/// A deterministic state machine the Journal delivers events to. It reads time only from
+/// envelopes and derives events only through [`Derived`].
+pub trait Actor {
+    fn id(&self) -> ActorId;
+    /// Whether `event` concerns this actor; only then is it delivered.
+    fn concerns(&self, event: &Envelope) -> bool;
+    /// Reacts to `event`, deriving events through `out`.
+    fn handle(&mut self, event: &Envelope, out: &mut Derived<'_>);
+}
+
+/// What an actor derives from one event: the Journal stamps origin, cause and time.
+pub struct Derived<'a> {
+    actor: ActorId,
+    cause: Seq,
+    ts: Timestamp,
+    events: &'a mut Vec<Envelope>,
+}
+
+impl Derived<'_> {
+    /// Derives `payload`, routed to `bot` and `pair`.
+    pub fn emit(&mut self, payload: Event, bot: Option<BotId>, pair: Option<Symbol>) {
+        let mut event = Envelope::derived(self.ts, self.actor, self.cause, payload);
+        event.bot = bot;
+        event.pair = pair;
+        self.events.push(event);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("two actors share the id {0}")]
+    DuplicateActor(ActorId),
+    #[error("the input at seq {input} derived more than {MAX_CASCADE} events; an actor is answering itself")]
+    RunawayCascade { input: Seq },
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// Counts of what a run processed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JournalStats {
+    pub inputs: u64,
+    pub derived: u64,
+}
+
+/// The sequencer over a set of actors and a sink.
+pub struct Journal<S: EventSink> {
+    actors: Vec<Box<dyn Actor>>,
+    sink: S,
+    stats: JournalStats,
+    queue: VecDeque<Envelope>,
+    scratch: Vec<Envelope>,
+}
+
+impl<S: EventSink> Journal<S> {
+    pub fn new(mut actors: Vec<Box<dyn Actor>>, sink: S) -> Result<Self, JournalError> {
+        actors.sort_by_key(|actor| actor.id());
+        let mut seen = BTreeSet::new();
+        for actor in &actors {
+            if !seen.insert(actor.id()) {
+                return Err(JournalError::DuplicateActor(actor.id()));
+            }
+        }
+        Ok(Self {
+            actors,
+            sink,
+            stats: JournalStats::default(),
+            queue: VecDeque::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    pub fn stats(&self) -> JournalStats {
+        self.stats
+    }
+
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    pub fn into_sink(self) -> S {
+        self.sink
+    }
+
+    /// Records `input` and runs its cascade to completion.
+    pub fn process(&mut self, mut input: Envelope) -> Result<(), JournalError> {
+        let root = self.sink.input(&mut input)?;
+        let ts = input.ts;
+        self.stats.inputs += 1;
+        self.queue.clear();
+        self.queue.push_back(input);
+        let mut derived_here = 0usize;
+        while let Some(event) = self.queue.pop_front() {
+            self.scratch.clear();
+            for actor in self.actors.iter_mut() {
+                if actor.concerns(&event) {
+                    let mut out = Derived {
+                        actor: actor.id(),
+                        cause: root,
+                        ts,
+                        events: &mut self.scratch,
+                    };
+                    actor.handle(&event, &mut out);
+                }
+            }
+            if self.scratch.is_empty() {
+                continue;
+            }
+            derived_here += self.scratch.len();
+            if derived_here > MAX_CASCADE {
+                return Err(JournalError::RunawayCascade { input: root });
+            }
+            self.sink.derived(&mut self.scratch)?;
+            self.stats.derived += self.scratch.len() as u64;
+            self.queue.extend(self.scratch.drain(..));
+        }
+        Ok(())
+    }
+
+    /// Processes inputs as an async source delivers them (a live feed, a replaying task), one
+    /// cascade at a time, until the source closes. The log is the same as `process` over the
+    /// same inputs, however they were paced.
+    pub async fn run(
+        &mut self,
+        inputs: &mut tokio::sync::mpsc::Receiver<Envelope>,
+    ) -> Result<(), JournalError> {
+        while let Some(input) = inputs.recv().await {
+            self.process(input)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
