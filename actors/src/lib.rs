@@ -4,6 +4,7 @@
 //! condition language ([`strategy`]) of strategies, and the simulated exchange's exact account
 //! and fill model ([`exchange`]).
 
+pub mod bars;
 pub mod config;
 pub mod exchange;
 pub mod indicators;

@@ -1,3 +1,5 @@
-//! Strategy mode: templates of entry and exit conditions over prices and indicators.
+//! Strategy mode: templates of entry and exit conditions over prices and indicators; the
+//! condition language ([`expr`]) and its evaluation bar by bar ([`eval`]).
 
+pub mod eval;
 pub mod expr;

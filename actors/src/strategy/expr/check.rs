@@ -139,6 +139,30 @@ pub struct Condition {
     pub crossings: usize,
 }
 
+/// Several conditions compiled together (a template's long and short entry and exit rules):
+/// one indicator slot table for all of them, so a call that two rules make is computed once,
+/// and one numbering of crossings' history slots.
+///
+/// Slots are in the order their calls were first met, an indicator's input calls before the
+/// indicator itself: updating the slots in order updates every input before its reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledRules {
+    /// One tree per condition, in the order they were given.
+    pub roots: Vec<Node>,
+    pub indicators: Vec<IndicatorCall>,
+    pub crossings: usize,
+}
+
+impl From<Condition> for CompiledRules {
+    fn from(condition: Condition) -> Self {
+        Self {
+            roots: vec![condition.root],
+            indicators: condition.indicators,
+            crossings: condition.crossings,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Type {
     Number,
@@ -164,15 +188,25 @@ struct Compiler {
 /// Checks that `expr` is a condition (true/false) and compiles it.
 pub fn compile(expr: &Expr) -> Result<Condition, ExprError> {
     let mut compiler = Compiler::default();
-    let (root, ty) = compiler.node(expr)?;
-    if ty != Type::Bool {
-        return Err(ExprError::new(
-            expr.pos,
-            "a condition must be true or false: compare this value with something".into(),
-        ));
-    }
+    let root = compiler.condition(expr)?;
     Ok(Condition {
         root,
+        indicators: compiler.indicators,
+        crossings: compiler.crossings,
+    })
+}
+
+/// Checks and compiles several conditions into one slot table. The error names the index of
+/// the first condition that fails.
+pub fn compile_rules(exprs: &[&Expr]) -> Result<CompiledRules, (usize, ExprError)> {
+    let mut compiler = Compiler::default();
+    let roots = exprs
+        .iter()
+        .enumerate()
+        .map(|(index, expr)| compiler.condition(expr).map_err(|e| (index, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CompiledRules {
+        roots,
         indicators: compiler.indicators,
         crossings: compiler.crossings,
     })
@@ -190,6 +224,18 @@ fn expect(ty: Type, wanted: Type, pos: Pos, what: &str) -> Result<(), ExprError>
 }
 
 impl Compiler {
+    /// Compiles `expr`, which must be true/false.
+    fn condition(&mut self, expr: &Expr) -> Result<Node, ExprError> {
+        let (root, ty) = self.node(expr)?;
+        if ty != Type::Bool {
+            return Err(ExprError::new(
+                expr.pos,
+                "a condition must be true or false: compare this value with something".into(),
+            ));
+        }
+        Ok(root)
+    }
+
     fn node(&mut self, expr: &Expr) -> Result<(Node, Type), ExprError> {
         let pos = expr.pos;
         Ok(match &expr.kind {
@@ -310,6 +356,16 @@ impl Compiler {
                     params.push(value);
                 }
             }
+        }
+        if name == "macd" && params[0] >= params[1] {
+            // args: input, fast, slow, signal.
+            return Err(ExprError::new(
+                args[1].pos,
+                format!(
+                    "`macd`'s fast period must be shorter than its slow period, not {} ≥ {}",
+                    params[0], params[1]
+                ),
+            ));
         }
         let output = match (signature.outputs, output) {
             ([], None) => 0,

@@ -11,7 +11,7 @@ mod parser;
 
 use std::fmt;
 
-pub use check::{Condition, IndicatorCall, Node, Param, Signature, CATALOGUE};
+pub use check::{CompiledRules, Condition, IndicatorCall, Node, Param, Signature, CATALOGUE};
 
 /// A position in a condition's text, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,10 +42,34 @@ impl fmt::Display for Pos {
 
 /// Parses and checks a condition.
 pub fn parse_condition(text: &str) -> Result<Condition, ExprError> {
+    check::compile(&parse(text)?)
+}
+
+/// Parses and checks several conditions (a template's rules) into one slot table, so an
+/// indicator call that several rules make is computed once. The error carries the index in
+/// `texts` of the first condition that fails.
+pub fn parse_rules(texts: &[&str]) -> Result<CompiledRules, (usize, ExprError)> {
+    let mut exprs = Vec::with_capacity(texts.len());
+    for (index, text) in texts.iter().enumerate() {
+        match parse(text) {
+            Ok(expr) => exprs.push(expr),
+            Err(error) => {
+                // Report the first condition that fails, checking included.
+                let earlier: Vec<&ast::Expr> = exprs.iter().collect();
+                check::compile_rules(&earlier)?;
+                return Err((index, error));
+            }
+        }
+    }
+    let exprs: Vec<&ast::Expr> = exprs.iter().collect();
+    check::compile_rules(&exprs)
+}
+
+/// Lexes and parses `text`, without checking it.
+fn parse(text: &str) -> Result<ast::Expr, ExprError> {
     let tokens = lexer::tokenize(text)?;
     let end = end_of(text);
-    let expr = parser::Parser::new(tokens, end).parse()?;
-    check::compile(&expr)
+    parser::Parser::new(tokens, end).parse()
 }
 
 /// The position just past the last character.

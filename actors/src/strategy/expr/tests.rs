@@ -176,4 +176,40 @@ fn errors_point_at_the_offending_token() {
     assert_error("not close", 1, 5, "the operand of `not` must be true/false");
     assert_error("close > open $", 1, 14, "unexpected character `$`");
     assert_error("", 1, 1, "empty condition");
+    assert_error(
+        "macd(close, 26, 12, 9).macd > 0",
+        1,
+        13,
+        "fast period must be shorter than its slow period, not 26 ≥ 12",
+    );
+    assert_error("macd(close, 12, 12, 9).macd > 0", 1, 13, "not 12 ≥ 12");
+}
+
+#[test]
+fn rules_compiled_together_share_slots_and_crossing_numbers() {
+    let rules = parse_rules(&[
+        "ema(close, 10) crosses_above ema(close, 20)",
+        "ema(close, 10) crosses_below ema(close, 20) or rsi(close, 14) > 70",
+    ])
+    .unwrap();
+    assert_eq!(rules.indicators.len(), 3);
+    assert_eq!(rules.crossings, 2);
+    let Node::Logic(Logic::Or, crossing, _) = &rules.roots[1] else {
+        panic!("{:?}", rules.roots[1])
+    };
+    assert!(matches!(
+        **crossing,
+        Node::Compare {
+            op: Compare::CrossesBelow,
+            history: Some(1),
+            ..
+        }
+    ));
+    let single = parse_condition("ema(close, 10) crosses_above ema(close, 20)").unwrap();
+    assert_eq!(rules.roots[0], single.root);
+    assert_eq!(rules.indicators[..2], single.indicators[..]);
+
+    let (index, error) = parse_rules(&["close > 1", "rsi(close) < 1"]).unwrap_err();
+    assert_eq!((index, error.pos.column), (1, 1));
+    assert!(parse_rules(&[]).unwrap().roots.is_empty());
 }
