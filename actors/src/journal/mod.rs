@@ -13,12 +13,14 @@
 //! - **Runaway cascades** (an actor answering its own events forever) are stopped at
 //!   [`MAX_CASCADE`] derived events and reported, never left to hang a run.
 
+mod shell;
 mod sink;
 
 use std::collections::{BTreeSet, VecDeque};
 
 use charon_events::{ActorId, BotId, Envelope, Event, Seq, Symbol, Timestamp};
 
+pub use shell::{ActixJournal, Deliver, Shell};
 pub use sink::{EventSink, InputMode, LogSink, MemorySink, SinkError};
 
 /// Most events one input may derive, across its whole cascade.
@@ -60,6 +62,8 @@ pub enum JournalError {
     RunawayCascade { input: Seq },
     #[error(transparent)]
     Sink(#[from] SinkError),
+    #[error("actor {0} stopped while the journal was delivering to it")]
+    Mailbox(ActorId),
 }
 
 /// Counts of what a run processed.
@@ -69,29 +73,97 @@ pub struct JournalStats {
     pub derived: u64,
 }
 
-/// The sequencer over a set of actors and a sink.
+/// One input's cascade in progress: the queue of events still to deliver and the count of
+/// what it derived. Both drivers (direct and actix) run cascades through it, so they differ
+/// only in how an event reaches the actors.
+struct Cascade {
+    root: Seq,
+    ts: Timestamp,
+    queue: VecDeque<Envelope>,
+    derived: usize,
+}
+
+impl Cascade {
+    fn begin<S: EventSink>(sink: &mut S, mut input: Envelope) -> Result<Self, JournalError> {
+        let root = sink.input(&mut input)?;
+        let ts = input.ts;
+        Ok(Self {
+            root,
+            ts,
+            queue: VecDeque::from([input]),
+            derived: 0,
+        })
+    }
+
+    fn next_event(&mut self) -> Option<Envelope> {
+        self.queue.pop_front()
+    }
+
+    /// Appends what the actors derived from one event (in actor order) and queues it.
+    fn derived<S: EventSink>(
+        &mut self,
+        sink: &mut S,
+        events: &mut Vec<Envelope>,
+    ) -> Result<u64, JournalError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.derived += events.len();
+        if self.derived > MAX_CASCADE {
+            return Err(JournalError::RunawayCascade { input: self.root });
+        }
+        sink.derived(events)?;
+        let count = events.len() as u64;
+        self.queue.extend(events.drain(..));
+        Ok(count)
+    }
+}
+
+/// Runs `actor` on `event` if it concerns it, appending what it derives to `out`.
+fn deliver(
+    actor: &mut dyn Actor,
+    event: &Envelope,
+    cause: Seq,
+    ts: Timestamp,
+    out: &mut Vec<Envelope>,
+) {
+    if actor.concerns(event) {
+        let mut derived = Derived {
+            actor: actor.id(),
+            cause,
+            ts,
+            events: out,
+        };
+        actor.handle(event, &mut derived);
+    }
+}
+
+fn sorted_unique(mut actors: Vec<Box<dyn Actor>>) -> Result<Vec<Box<dyn Actor>>, JournalError> {
+    actors.sort_by_key(|actor| actor.id());
+    let mut seen = BTreeSet::new();
+    for actor in &actors {
+        if !seen.insert(actor.id()) {
+            return Err(JournalError::DuplicateActor(actor.id()));
+        }
+    }
+    Ok(actors)
+}
+
+/// The sequencer over a set of actors and a sink, delivering in-thread (no mailboxes): the
+/// direct driver, which backtests use for speed.
 pub struct Journal<S: EventSink> {
     actors: Vec<Box<dyn Actor>>,
     sink: S,
     stats: JournalStats,
-    queue: VecDeque<Envelope>,
     scratch: Vec<Envelope>,
 }
 
 impl<S: EventSink> Journal<S> {
-    pub fn new(mut actors: Vec<Box<dyn Actor>>, sink: S) -> Result<Self, JournalError> {
-        actors.sort_by_key(|actor| actor.id());
-        let mut seen = BTreeSet::new();
-        for actor in &actors {
-            if !seen.insert(actor.id()) {
-                return Err(JournalError::DuplicateActor(actor.id()));
-            }
-        }
+    pub fn new(actors: Vec<Box<dyn Actor>>, sink: S) -> Result<Self, JournalError> {
         Ok(Self {
-            actors,
+            actors: sorted_unique(actors)?,
             sink,
             stats: JournalStats::default(),
-            queue: VecDeque::new(),
             scratch: Vec::new(),
         })
     }
@@ -109,36 +181,20 @@ impl<S: EventSink> Journal<S> {
     }
 
     /// Records `input` and runs its cascade to completion.
-    pub fn process(&mut self, mut input: Envelope) -> Result<(), JournalError> {
-        let root = self.sink.input(&mut input)?;
-        let ts = input.ts;
+    pub fn process(&mut self, input: Envelope) -> Result<(), JournalError> {
+        let mut cascade = Cascade::begin(&mut self.sink, input)?;
         self.stats.inputs += 1;
-        self.queue.clear();
-        self.queue.push_back(input);
-        let mut derived_here = 0usize;
-        while let Some(event) = self.queue.pop_front() {
-            self.scratch.clear();
+        while let Some(event) = cascade.next_event() {
             for actor in self.actors.iter_mut() {
-                if actor.concerns(&event) {
-                    let mut out = Derived {
-                        actor: actor.id(),
-                        cause: root,
-                        ts,
-                        events: &mut self.scratch,
-                    };
-                    actor.handle(&event, &mut out);
-                }
+                deliver(
+                    actor.as_mut(),
+                    &event,
+                    cascade.root,
+                    cascade.ts,
+                    &mut self.scratch,
+                );
             }
-            if self.scratch.is_empty() {
-                continue;
-            }
-            derived_here += self.scratch.len();
-            if derived_here > MAX_CASCADE {
-                return Err(JournalError::RunawayCascade { input: root });
-            }
-            self.sink.derived(&mut self.scratch)?;
-            self.stats.derived += self.scratch.len() as u64;
-            self.queue.extend(self.scratch.drain(..));
+            self.stats.derived += cascade.derived(&mut self.sink, &mut self.scratch)?;
         }
         Ok(())
     }

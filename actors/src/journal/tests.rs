@@ -295,3 +295,69 @@ fn inputs_paced_by_an_async_task_give_the_direct_log() {
         assert_eq!(paced, direct, "seed {seed}");
     }
 }
+
+#[test]
+fn the_actix_shells_derive_what_the_direct_driver_derives() {
+    let inputs: Vec<Envelope> = (1..=100).map(|n| trade(btc(), n)).collect();
+    let direct = run(&inputs);
+    let via_actix = actix::System::new().block_on(async {
+        let mut journal =
+            ActixJournal::start(actors(), MemorySink::new(InputMode::Recorded)).unwrap();
+        for input in &inputs {
+            journal.process(input.clone()).await.unwrap();
+        }
+        assert_eq!(
+            journal.stats(),
+            JournalStats {
+                inputs: 100,
+                derived: 100 + 50 + 50
+            }
+        );
+        journal.into_sink().events
+    });
+    assert_eq!(via_actix, direct);
+}
+
+/// Runs a backtest-shaped journal (inputs by reference from a real data log) with either
+/// driver and returns the run log's records as stored bytes.
+fn run_log_bytes(dir: &std::path::Path, name: &str, actix: bool) -> Vec<Vec<u8>> {
+    let data = EventLog::open(dir.join("data")).unwrap();
+    let run_log = EventLog::create(dir.join(name), LogKind::Run).unwrap();
+    let sink = LogSink::new(run_log.clone(), InputMode::ByReference);
+    let inputs: Vec<Envelope> = data.iter().map(Result::unwrap).collect();
+    drop(data);
+    if actix {
+        actix::System::new().block_on(async {
+            let mut journal = ActixJournal::start(actors(), sink).unwrap();
+            for input in inputs {
+                journal.process(input).await.unwrap();
+            }
+        });
+    } else {
+        let mut journal = Journal::new(actors(), sink).unwrap();
+        for input in inputs {
+            journal.process(input).unwrap();
+        }
+    }
+    run_log
+        .iter()
+        .map(|e| charon_events::codec::encode_record(&e.unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn actix_and_direct_write_byte_identical_run_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = EventLog::create(dir.path().join("data"), LogKind::Data).unwrap();
+    let eth = Symbol::new("ETHUSDT").unwrap();
+    let mut inputs: Vec<Envelope> = (1..=300)
+        .map(|n| trade(if n % 3 == 0 { eth } else { btc() }, n))
+        .collect();
+    data.append_batch(&mut inputs).unwrap();
+    data.sync_through(data.last_seq()).unwrap();
+    drop(data);
+    let direct = run_log_bytes(dir.path(), "direct", false);
+    let actix = run_log_bytes(dir.path(), "actix", true);
+    assert!(!direct.is_empty());
+    assert_eq!(actix, direct);
+}
