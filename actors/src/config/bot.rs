@@ -4,11 +4,16 @@ use charon_events::{BotId, Money, Quantity, Symbol};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::simulation::SimulationConfig;
+
 /// A configuration file: one or more bots. A pair belongs to one bot only.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub bot: Vec<BotConfig>,
+    /// How the simulated exchange fills (paper and backtest runs).
+    #[serde(default)]
+    pub simulation: SimulationConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -5,11 +5,13 @@
 //! docs/CONFIG.md documents every key.
 
 mod bot;
+mod simulation;
 mod template;
 mod validate;
 
 pub use bot::{
     AddOnConfig, BotConfig, Config, ExitConfig, MarketKind, PairConfig, PerTrade, SizingConfig,
 };
+pub use simulation::{FillAt, SimulationConfig};
 pub use template::{RuleSet, StrategyTemplate};
 pub use validate::{validate, Invalid};

@@ -8,6 +8,7 @@ use charon_events::payload::market::Interval;
 use rust_decimal::Decimal;
 
 use super::bot::{BotConfig, Config, MarketKind, PairConfig, PerTrade};
+use super::simulation::SimulationConfig;
 
 /// A problem with one field. `path` is like `bot[0].pair[1].exits.stop_loss_pct`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +88,29 @@ pub fn validate(config: &Config) -> Vec<Invalid> {
             check_pair(&mut check, &at, bot, pair);
         }
     }
+    check_simulation(&mut check, &config.simulation);
     check.problems
+}
+
+fn check_simulation(check: &mut Checker, simulation: &SimulationConfig) {
+    let slippage = simulation.slippage_bps;
+    if slippage < Decimal::ZERO || slippage >= Decimal::from(10_000) {
+        check.fail(
+            "simulation.slippage_bps".into(),
+            format!("{slippage} is outside [0, 10000)"),
+        );
+    }
+    for (key, pct) in [
+        ("maker_fee_pct", simulation.maker_fee_pct),
+        ("taker_fee_pct", simulation.taker_fee_pct),
+    ] {
+        if pct < Decimal::ZERO || pct >= Decimal::ONE_HUNDRED {
+            check.fail(
+                format!("simulation.{key}"),
+                format!("{pct} is outside [0, 100) (maker rebates are not modelled)"),
+            );
+        }
+    }
 }
 
 fn check_pair(check: &mut Checker, at: &str, bot: &BotConfig, pair: &PairConfig) {
@@ -242,5 +265,17 @@ mod tests {
         config.bot.push(config.bot[0].clone());
         let found: Vec<String> = validate(&config).into_iter().map(|i| i.path).collect();
         assert_eq!(found, ["bot[1].name", "bot[1].pair[0].symbol"]);
+    }
+
+    #[test]
+    fn simulation_settings_are_checked() {
+        let mut config = config("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }");
+        config.simulation.slippage_bps = Decimal::from(10_000);
+        config.simulation.taker_fee_pct = Decimal::NEGATIVE_ONE;
+        let found: Vec<String> = validate(&config).into_iter().map(|i| i.path).collect();
+        assert_eq!(
+            found,
+            ["simulation.slippage_bps", "simulation.taker_fee_pct"]
+        );
     }
 }
