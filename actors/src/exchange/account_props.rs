@@ -246,7 +246,10 @@ impl Run {
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 // The model's own figure: a long (net > 0) pays net·mark·rate.
                 let expected = if SYMBOLS[sym].1 == MarketKind::Perpetual {
-                    -(self.net[sym] * mark * rate)
+                    (-(self.net[sym] * mark * rate)).round_dp_with_strategy(
+                        super::account::FUNDING_DP,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    )
                 } else {
                     Decimal::ZERO
                 };
@@ -291,6 +294,14 @@ impl Run {
             };
         }
         prop_assert_eq!(equity, from_fields);
+        let valuation = account
+            .valuation(mark_of)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let unrealized = account
+            .unrealized(mark_of)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(valuation.equity.0, equity);
+        prop_assert_eq!(valuation.unrealized, unrealized);
 
         prop_assert!(account.fees_paid().0 >= Decimal::ZERO);
         prop_assert_eq!(account.fees_paid().0, self.fees);

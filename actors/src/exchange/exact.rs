@@ -11,8 +11,9 @@
 //! normalized numbers can end in a zero, as 0.2 × 0.5 does; such a product is refused only in
 //! the corner where its unstripped form overflows and the stripped one would not).
 //! `rust_decimal` only ever lowers a result's scale by rounding, so a result with the expected
-//! scale is exact. Results are normalized again, which keeps scales minimal and so keeps the
-//! headroom of long-running sums (cash, fees) as large as it can be.
+//! scale is exact. The operands are tried as they are first, and normalized only when that
+//! fails; results with more than 16 decimal places are normalized, which keeps the headroom of
+//! long-running sums (cash, fees) large without paying for a normalization on every operation.
 //!
 //! Real exchange precisions stay far inside the limits: prices and quantities with at most 8
 //! decimal places give products of at most 16, and amounts below 10^12 with 16 places need 28
@@ -30,8 +31,27 @@ pub struct Inexact {
     pub b: Decimal,
 }
 
+/// Scales above this are normalized away after an operation; below it trailing zeros are
+/// kept (normalizing costs more than the operation, and 16 places leave ample headroom).
+const TRIM_ABOVE_SCALE: u32 = 16;
+
+fn trimmed(x: Decimal) -> Decimal {
+    if x.scale() > TRIM_ABOVE_SCALE {
+        x.normalize()
+    } else {
+        x
+    }
+}
+
 /// `a + b`, exactly.
 pub fn add(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
+    // Fast path: `Decimal` only lowers a sum's scale below its operands' to round, so a sum
+    // at that scale is exact. Otherwise retry with trailing zeros stripped, which may fit.
+    if let Some(sum) = a.checked_add(b) {
+        if sum.scale() == a.scale().max(b.scale()) {
+            return Ok(trimmed(sum));
+        }
+    }
     let (x, y) = (a.normalize(), b.normalize());
     let err = Inexact { a, op: '+', b };
     let sum = x.checked_add(y).ok_or(err)?;
@@ -51,6 +71,12 @@ pub fn sub(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
 pub fn mul(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
     if a.is_zero() || b.is_zero() {
         return Ok(Decimal::ZERO);
+    }
+    // Fast path as in `add`: a product at the sum of the operands' scales kept every place.
+    if let Some(product) = a.checked_mul(b) {
+        if product.scale() == a.scale() + b.scale() {
+            return Ok(trimmed(product));
+        }
     }
     let (x, y) = (a.normalize(), b.normalize());
     let err = Inexact { a, op: '×', b };
@@ -72,10 +98,12 @@ mod tests {
     }
 
     #[test]
-    fn exact_results_pass_and_are_normalized() {
-        assert_eq!(add(d("1.10"), d("2.20")).unwrap().to_string(), "3.3");
+    fn exact_results_pass_and_long_ones_are_normalized() {
+        assert_eq!(add(d("1.10"), d("2.20")).unwrap(), d("3.3"));
+        let long = d("0.10000000000000000000");
+        assert_eq!(mul(long, d("2")).unwrap().to_string(), "0.2");
         assert_eq!(sub(d("1"), d("0.00000001")).unwrap(), d("0.99999999"));
-        assert_eq!(mul(d("0.2"), d("0.5")).unwrap().to_string(), "0.1");
+        assert_eq!(mul(d("0.2"), d("0.5")).unwrap(), d("0.1"));
         assert_eq!(mul(d("61234.56"), d("0.001")).unwrap(), d("61.23456"));
         assert_eq!(mul(d("0"), d("1.5")).unwrap(), Decimal::ZERO);
         assert_eq!(add(d("0"), d("-0.123")).unwrap(), d("-0.123"));

@@ -12,8 +12,10 @@
 //!   `slippage_bps/10,000` above the reference price, a sell as far below. It does not depend on
 //!   order size, volume or book depth; liquidity is unlimited, orders fill completely and at
 //!   once (no latency, no partial fills). The default is 0 bps. Prices are not rounded to the
-//!   instrument's tick size (instrument rules come later).
-//! - **Fees** are `price·qty·rate` in the quote currency, by liquidity. The defaults, maker
+//!   instrument's tick size (instrument rules come later); a slipped price is rounded to 8
+//!   places against the taker ([`PRICE_DP`]).
+//! - **Fees** are `price·qty·rate` in the quote currency, by liquidity, rounded up to 8
+//!   decimal places ([`FEE_DP`]). The defaults, maker
 //!   0.02% and taker 0.05%, are Binance USD-M futures' base tier (VIP 0, no BNB discount); they
 //!   are configuration defaults, not facts about any account (Binance spot's base tier is 0.1%
 //!   for both). Rates must not be negative: maker rebates are out of scope.
@@ -29,14 +31,26 @@
 //!   applies [`FillModel::market_price`] and the taker fee. Bars are taken as valid
 //!   (`low ≤ open, close ≤ high`), which the importers enforce.
 //!
-//! Everything here is exact decimal arithmetic (see [`exact`]); nothing rounds.
+//! Everything here is exact decimal arithmetic (see [`exact`]); the only roundings are the
+//! booking precisions above ([`PRICE_DP`], [`FEE_DP`]), each in the direction that costs the
+//! trader.
 
 use charon_events::payload::market::Bar;
 use charon_events::payload::order::{Liquidity, PositionSide, Side};
 use charon_events::{Money, Price, Quantity, Rate};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::exact::{self, Inexact};
+
+/// Decimal places a computed price (slippage, stop and target levels) is rounded to. Venues
+/// trade on a tick grid; without the instrument's tick size, 8 places keeps every fill value
+/// (price·qty, both ≤ 8 places) within 16 places, far inside `Decimal`'s 28 digits.
+pub const PRICE_DP: u32 = 8;
+
+/// Decimal places fees are booked at: Binance reports commissions to 8 places. Without it,
+/// cash would gather the digits of every price·qty·rate until a sum no longer fitted a
+/// `Decimal` exactly.
+pub const FEE_DP: u32 = 8;
 
 /// One basis point, 0.0001.
 const BASIS_POINT: Decimal = Decimal::from_parts(1, 0, 0, false, 4);
@@ -151,17 +165,24 @@ impl FillModel {
     }
 
     /// The fill price of a market order: `reference` moved against the taker by the slippage,
-    /// `reference·(1 + bps/10⁴)` for a buy, `reference·(1 − bps/10⁴)` for a sell.
+    /// `reference·(1 + bps/10⁴)` for a buy, `reference·(1 − bps/10⁴)` for a sell, rounded to
+    /// [`PRICE_DP`] places against the taker (a buy up, a sell down).
     pub fn market_price(&self, side: Side, reference: Price) -> Result<Price, FillModelError> {
         let slip = exact::mul(self.slippage_bps, BASIS_POINT)?;
-        let factor = match side {
-            Side::Buy => exact::add(Decimal::ONE, slip)?,
-            Side::Sell => exact::sub(Decimal::ONE, slip)?,
+        let (factor, rounding) = match side {
+            Side::Buy => (
+                exact::add(Decimal::ONE, slip)?,
+                RoundingStrategy::AwayFromZero,
+            ),
+            Side::Sell => (exact::sub(Decimal::ONE, slip)?, RoundingStrategy::ToZero),
         };
-        Ok(Price(exact::mul(reference.0, factor)?))
+        let price = exact::mul(reference.0, factor)?;
+        Ok(Price(price.round_dp_with_strategy(PRICE_DP, rounding)))
     }
 
-    /// The fee of a fill: `price·qty·rate` for its liquidity.
+    /// The fee of a fill: `price·qty·rate` for its liquidity, rounded **up** to [`FEE_DP`]
+    /// decimal places (an exchange books commissions at a fixed precision; rounding up never
+    /// understates a cost).
     pub fn fee(
         &self,
         price: Price,
@@ -169,7 +190,11 @@ impl FillModel {
         liquidity: Liquidity,
     ) -> Result<Money, FillModelError> {
         let notional = exact::mul(price.0, qty.0)?;
-        Ok(Money(exact::mul(notional, self.fee_rate(liquidity).0)?))
+        let fee = exact::mul(notional, self.fee_rate(liquidity).0)?;
+        Ok(Money(fee.round_dp_with_strategy(
+            FEE_DP,
+            RoundingStrategy::AwayFromZero,
+        )))
     }
 }
 
