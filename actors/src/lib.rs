@@ -1,12 +1,21 @@
-//! The actors of a charon run will live here: the Journal, the Bot, the Pair, the RiskSupervisor
-//! and the simulated Exchange, with the ports they talk through. Today the crate holds what they
-//! are built from: bot and pair configuration ([`config`]), the indicators ([`indicators`]) and
-//! condition language ([`strategy`]) of strategies, and the simulated exchange's exact account
-//! and fill model ([`exchange`]).
+//! The actors of a charon run: the [`journal`] (sequencer, direct and actix drivers), the
+//! [`bot`], the [`pair`], the [`risk`] supervisor and the simulated [`exchange`], built from a
+//! configuration by [`setup`]; and what they are built from: bot and pair configuration
+//! ([`config`]), bars ([`bars`]), the indicators ([`indicators`]) and condition language
+//! ([`strategy`]) of strategies, and the simulated exchange's exact account and fill model.
 
 pub mod bars;
+pub mod bot;
 pub mod config;
 pub mod exchange;
 pub mod indicators;
 pub mod journal;
+pub mod pair;
+pub mod risk;
+pub mod setup;
 pub mod strategy;
+
+#[cfg(test)]
+mod run_tests;
+#[cfg(test)]
+mod testkit;

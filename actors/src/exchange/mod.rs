@@ -1,18 +1,21 @@
-//! The simulated exchange's building blocks: a bot's exact [`Account`] (cash, positions, fees,
-//! funding, P&L) and the [`FillModel`] that says where and at what cost orders fill. Plain,
-//! deterministic types and functions: no actors, no I/O, no clock, no randomness, no `f64`. The
-//! Exchange actor calls them; each module's documentation states its assumptions.
+//! The simulated exchange: a bot's exact [`Account`] (cash, positions, fees, funding, P&L),
+//! the [`FillModel`] that says where and at what cost orders fill, and the
+//! [`SimulatedExchange`] actor that runs them over a run's events. Deterministic throughout:
+//! no I/O, no clock, no randomness, no `f64`. Each module's documentation states its
+//! assumptions.
 
 pub mod account;
 pub mod exact;
 pub mod fill_model;
+pub mod simulator;
 
 #[cfg(test)]
 mod account_props;
 
 pub use account::{
     liquidation_price, Account, AccountError, Execution, FillEffect, MarketKind, Position,
-    AVG_ENTRY_DP, DEFAULT_MAINTENANCE_MARGIN_RATE, MARGIN_DP,
+    Valuation, AVG_ENTRY_DP, DEFAULT_MAINTENANCE_MARGIN_RATE, FUNDING_DP, MARGIN_DP,
 };
 pub use exact::Inexact;
-pub use fill_model::{bar_exit, ExitKind, FillModel, FillModelError, FillTiming};
+pub use fill_model::{bar_exit, ExitKind, FillModel, FillModelError, FillTiming, FEE_DP};
+pub use simulator::SimulatedExchange;

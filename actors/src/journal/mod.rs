@@ -45,6 +45,16 @@ pub struct Derived<'a> {
 }
 
 impl Derived<'_> {
+    /// The seq of the input at the root of this cascade: what derived order ids are made of.
+    pub fn cause(&self) -> Seq {
+        self.cause
+    }
+
+    /// The time of the input at the root of this cascade.
+    pub fn ts(&self) -> Timestamp {
+        self.ts
+    }
+
     /// Derives `payload`, routed to `bot` and `pair`.
     pub fn emit(&mut self, payload: Event, bot: Option<BotId>, pair: Option<Symbol>) {
         let mut event = Envelope::derived(self.ts, self.actor, self.cause, payload);

@@ -1,0 +1,624 @@
+//! The Pair actor: one traded symbol of one bot. It turns market data into bars of its
+//! timeframe, evaluates its strategy at each bar's close, and owns the position's state
+//! (flat, entering, open, adding, exiting), asking for orders through `OrderIntent`s that
+//! the RiskSupervisor must approve.
+//!
+//! - **Bars.** Input bars of the timeframe are evaluated as they come; shorter input bars
+//!   are resampled ([`BarResampler`]) and trades aggregated ([`BarAggregator`]) into bars of
+//!   the timeframe, each **derived as a `Bar` event** before it is evaluated, so the log shows
+//!   what the strategy saw. Once an input bar of the symbol has been seen, trades no longer
+//!   build bars (the data has bars; trades then only move stops).
+//! - **Exits before rules.** Every market input (a bar of any length, or a trade read as a
+//!   bar of one price) is checked against the position's stop-loss and take-profit with
+//!   [`bar_exit`] before anything else; a level reached derives a `StopMarket` or
+//!   `TakeProfitMarket` intent that the Exchange fills against the same input. When a fill
+//!   opens or adds to the position, the input it filled at is checked at once (an entry at a
+//!   bar's open can be stopped inside that bar), except with same-bar-close fills, whose
+//!   range lies before the fill; when an add-on is refused instead, the input it waited on is
+//!   checked then.
+//! - **Rules** are evaluated at each closed bar of the timeframe: an entry rule fires only
+//!   when flat and the bot is running; an exit rule only when open. One order is in flight at
+//!   a time; while it is, rules are still evaluated (indicators must see every bar) but
+//!   nothing is asked.
+//! - **Add-ons**: when open, after each further move of `trigger_move_pct` in the position's
+//!   favour from the last fill, add `size_pct` of the first entry's size, within the cap.
+//! - **Force closes** (from the Bot or the RiskSupervisor) become a market exit at once, or
+//!   as soon as an order in flight has filled.
+//! - **Order ids** are `(pair, input seq, leg)`: the same inputs give the same ids.
+
+mod sizing;
+
+#[cfg(test)]
+mod tests;
+
+use charon_events::payload::control::BotState;
+use charon_events::payload::market::{Bar, Interval};
+use charon_events::payload::order::{
+    OrderIntent, OrderPurpose, OrderType, PositionSide, Side, TimeInForce,
+};
+use charon_events::payload::risk::{RiskCheck, RiskRule, Signal, SignalAction, SignalSource};
+use charon_events::payload::{control::Alert, control::AlertKind, control::Severity};
+use charon_events::{
+    ActorId, BotId, ClientOrderId, Envelope, Event, Money, Num, Origin, Price, Quantity, Rate, Seq,
+    Symbol,
+};
+use rust_decimal::Decimal;
+
+use crate::bars::{BarAggregator, BarResampler};
+use crate::config::{FillAt, MarketKind, PairConfig};
+use crate::exchange::{bar_exit, ExitKind};
+use crate::indicators::Candle;
+use crate::journal::{Actor, Derived};
+use crate::strategy::rules::{Fired, StrategyRules};
+
+pub use sizing::{add_on_qty, moved_by_pct, per_trade_qty, within_cap, QTY_DP};
+
+/// Where the pair's position stands. `Entering`, `Adding` and `Exiting` hold the order in
+/// flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionState {
+    Flat,
+    Entering(ClientOrderId),
+    Open,
+    Adding(ClientOrderId),
+    Exiting(ClientOrderId),
+}
+
+/// The position as the Exchange last reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Held {
+    side: PositionSide,
+    qty: Quantity,
+    avg_entry: Price,
+    stop: Option<Price>,
+    target: Option<Price>,
+}
+
+/// What a Pair is built from.
+#[derive(Debug, Clone)]
+pub struct PairSetup {
+    pub bot: BotId,
+    pub config: PairConfig,
+    pub timeframe: Interval,
+    pub rules: StrategyRules,
+    /// The bot's equity before any update arrives (its initial capital).
+    pub initial_equity: Money,
+    pub fill_at: FillAt,
+}
+
+/// The Pair actor (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    bot: BotId,
+    symbol: Symbol,
+    config: PairConfig,
+    timeframe: Interval,
+    rules: StrategyRules,
+    fill_at: FillAt,
+    from_trades: BarAggregator,
+    from_bars: BarResampler,
+    /// An input bar of the symbol has been seen: trades no longer build bars.
+    input_bars: bool,
+    /// Input bars that cannot make the timeframe have been reported once.
+    mismatch_reported: bool,
+    /// The latest market input, as a bar: what stops are checked and fills happen against.
+    reference: Option<Bar>,
+    state: PositionState,
+    held: Option<Held>,
+    first_entry_qty: Quantity,
+    adds: u32,
+    last_fill_price: Price,
+    /// An order of ours filled; the next position update checks the input it filled at.
+    check_after_fill: bool,
+    /// The add-on level: (last fill price, side, level).
+    add_trigger: Option<(Price, PositionSide, Price)>,
+    /// A force close that arrived while an order was in flight.
+    pending_close: Option<RiskCheck>,
+    equity: Money,
+    running: bool,
+    /// (input seq, next leg) of the order ids issued in the current cascade.
+    legs: (Seq, u16),
+}
+
+impl Pair {
+    pub fn new(setup: PairSetup) -> Result<Pair, crate::bars::BarError> {
+        Ok(Pair {
+            bot: setup.bot,
+            symbol: setup.config.symbol,
+            from_trades: BarAggregator::new(setup.timeframe)?,
+            from_bars: BarResampler::new(setup.timeframe)?,
+            timeframe: setup.timeframe,
+            config: setup.config,
+            rules: setup.rules,
+            fill_at: setup.fill_at,
+            input_bars: false,
+            mismatch_reported: false,
+            reference: None,
+            state: PositionState::Flat,
+            held: None,
+            first_entry_qty: Quantity::ZERO,
+            adds: 0,
+            last_fill_price: Price::ZERO,
+            check_after_fill: false,
+            add_trigger: None,
+            pending_close: None,
+            equity: setup.initial_equity,
+            running: false,
+            legs: (0, 0),
+        })
+    }
+
+    pub fn state(&self) -> PositionState {
+        self.state
+    }
+
+    fn emit(&self, out: &mut Derived<'_>, payload: Event) {
+        out.emit(payload, Some(self.bot), Some(self.symbol));
+    }
+
+    fn next_order_id(&mut self, out: &Derived<'_>) -> ClientOrderId {
+        let cause = out.cause();
+        if self.legs.0 != cause {
+            self.legs = (cause, 0);
+        }
+        let leg = self.legs.1;
+        self.legs.1 = leg.saturating_add(1);
+        ClientOrderId {
+            pair: self.symbol,
+            cause,
+            leg,
+        }
+    }
+
+    fn on_input_bar(&mut self, bar: &Bar, out: &mut Derived<'_>) {
+        if !bar.closed {
+            return;
+        }
+        self.reference = Some(*bar);
+        self.input_bars = true;
+        self.check_exits(bar, out);
+        if bar.interval == self.timeframe {
+            self.evaluate(bar, out);
+            return;
+        }
+        match self.from_bars.on_bar(bar) {
+            Ok(completed) => {
+                for bar in completed.into_iter().flatten() {
+                    self.emit(out, Event::Bar(bar));
+                    self.evaluate(&bar, out);
+                }
+            }
+            Err(error) => self.report_bad_data(error.to_string(), out),
+        }
+    }
+
+    fn on_trade(&mut self, event: &Envelope, price: Price, qty: Quantity, out: &mut Derived<'_>) {
+        let tick = Bar {
+            interval: Interval(0),
+            open_time: event.ts,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: qty,
+            trades: Some(1),
+            closed: true,
+        };
+        self.reference = Some(tick);
+        self.check_exits(&tick, out);
+        if self.input_bars {
+            return;
+        }
+        match self.from_trades.on_trade(event.ts, price, qty) {
+            Ok(Some(bar)) => {
+                self.emit(out, Event::Bar(bar));
+                self.evaluate(&bar, out);
+            }
+            Ok(None) => {}
+            Err(error) => self.report_bad_data(error.to_string(), out),
+        }
+    }
+
+    /// Data the pair cannot use is reported once, not per event.
+    fn report_bad_data(&mut self, message: String, out: &mut Derived<'_>) {
+        if self.mismatch_reported {
+            return;
+        }
+        self.mismatch_reported = true;
+        let alert = Alert {
+            severity: Severity::Warning,
+            category: AlertKind::Connectivity,
+            message: format!(
+                "{}: market data unusable for {} bars: {message}",
+                self.symbol, self.timeframe
+            ),
+        };
+        self.emit(out, Event::Alert(alert));
+    }
+
+    /// A stop or target reached on `bar` derives the exit.
+    fn check_exits(&mut self, bar: &Bar, out: &mut Derived<'_>) {
+        if self.state != PositionState::Open {
+            return;
+        }
+        let Some(held) = self.held else { return };
+        let Some((price, kind)) = bar_exit(held.side, bar, held.stop, held.target) else {
+            return;
+        };
+        let (order_type, rule, level, pct) = match kind {
+            ExitKind::StopLoss => (
+                OrderType::StopMarket {
+                    trigger: held.stop.unwrap_or(price),
+                },
+                "stop_loss",
+                held.stop,
+                self.config.exits.stop_loss_pct,
+            ),
+            ExitKind::TakeProfit => (
+                OrderType::TakeProfitMarket {
+                    trigger: held.target.unwrap_or(price),
+                },
+                "take_profit",
+                held.target,
+                self.config.exits.take_profit_pct,
+            ),
+        };
+        let reason = format!(
+            "exit: {rule} {}% at {}",
+            pct.unwrap_or_default(),
+            level.unwrap_or(price)
+        );
+        self.exit(order_type, price, OrderPurpose::Exit, reason, out);
+    }
+
+    fn evaluate(&mut self, bar: &Bar, out: &mut Derived<'_>) {
+        let fired = self.rules.on_bar(&Candle::from(bar));
+        match self.state {
+            PositionState::Flat if self.running => self.maybe_enter(fired, bar, out),
+            PositionState::Open => {
+                let Some(held) = self.held else { return };
+                let (exit, action, rule) = match held.side {
+                    PositionSide::Long => (fired.long_exit, SignalAction::ExitLong, "long.exit"),
+                    PositionSide::Short => {
+                        (fired.short_exit, SignalAction::ExitShort, "short.exit")
+                    }
+                };
+                if exit {
+                    self.signal(action, rule, out);
+                    let reason = format!("exit: {} {rule}", self.rules.name());
+                    self.exit(
+                        OrderType::Market,
+                        bar.close,
+                        OrderPurpose::Exit,
+                        reason,
+                        out,
+                    );
+                } else if self.running {
+                    self.maybe_add(held, bar, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn signal(&self, action: SignalAction, rule: &str, out: &mut Derived<'_>) {
+        let signal = Signal {
+            action,
+            source: SignalSource::Strategy,
+            rule: rule.to_string(),
+        };
+        self.emit(out, Event::Signal(signal));
+    }
+
+    fn maybe_enter(&mut self, fired: Fired, bar: &Bar, out: &mut Derived<'_>) {
+        let (side, action, rule) = if fired.long_entry {
+            (Side::Buy, SignalAction::EnterLong, "long.entry")
+        } else if fired.short_entry && self.config.market == MarketKind::Perpetual {
+            (Side::Sell, SignalAction::EnterShort, "short.entry")
+        } else {
+            return;
+        };
+        self.signal(action, rule, out);
+        let sizing = &self.config.sizing;
+        let qty = per_trade_qty(sizing.per_trade, self.equity, bar.close)
+            .and_then(|qty| within_cap(qty, Quantity::ZERO, bar.close, sizing.max_position_quote));
+        let Some(qty) = qty else {
+            self.blocked_by_size(action, bar.close, out);
+            return;
+        };
+        let reason = format!("entry: {} {rule}", self.rules.name());
+        let id = self.intent(
+            side,
+            OrderType::Market,
+            qty,
+            bar.close,
+            OrderPurpose::Entry,
+            reason,
+            out,
+        );
+        self.state = PositionState::Entering(id);
+    }
+
+    /// An entry that sizes to nothing (the cap is full, or a size too small to trade) is
+    /// recorded as a blocked signal rather than silently dropped.
+    fn blocked_by_size(&self, action: SignalAction, price: Price, out: &mut Derived<'_>) {
+        let cap = self.config.sizing.max_position_quote.unwrap_or(Money::ZERO);
+        let check = RiskCheck {
+            rule: RiskRule::PositionSizeCap,
+            threshold: Num(cap.0),
+            observed: Num(price.0),
+            message: format!(
+                "{}: the entry sizes to nothing at {price} (per trade {:?}, cap {cap})",
+                self.symbol, self.config.sizing.per_trade
+            ),
+        };
+        let blocked = charon_events::payload::risk::SignalBlocked { action, check };
+        self.emit(out, Event::SignalBlocked(blocked));
+    }
+
+    fn maybe_add(&mut self, held: Held, bar: &Bar, out: &mut Derived<'_>) {
+        let Some(add_on) = &self.config.add_on else {
+            return;
+        };
+        if self.adds >= add_on.max_adds {
+            return;
+        }
+        let (move_pct, side) = match held.side {
+            PositionSide::Long => (add_on.trigger_move_pct, Side::Buy),
+            PositionSide::Short => (-add_on.trigger_move_pct, Side::Sell),
+        };
+        // The level depends only on the last fill: computed once per fill, not per bar.
+        let trigger = match self.add_trigger {
+            Some((from, side, trigger)) if from == self.last_fill_price && side == held.side => {
+                trigger
+            }
+            _ => {
+                let Some(trigger) = moved_by_pct(self.last_fill_price, move_pct) else {
+                    return;
+                };
+                self.add_trigger = Some((self.last_fill_price, held.side, trigger));
+                trigger
+            }
+        };
+        let reached = match held.side {
+            PositionSide::Long => bar.close >= trigger,
+            PositionSide::Short => bar.close <= trigger,
+        };
+        if !reached {
+            return;
+        }
+        let qty = add_on_qty(self.first_entry_qty, add_on.size_pct).and_then(|qty| {
+            within_cap(
+                qty,
+                held.qty,
+                bar.close,
+                self.config.sizing.max_position_quote,
+            )
+        });
+        let Some(qty) = qty else { return };
+        let reason = format!("add-on {} of {}", self.adds + 1, add_on.max_adds);
+        let id = self.intent(
+            side,
+            OrderType::Market,
+            qty,
+            bar.close,
+            OrderPurpose::AddOn,
+            reason,
+            out,
+        );
+        self.state = PositionState::Adding(id);
+    }
+
+    /// Closes the whole position with a reduce-only order.
+    fn exit(
+        &mut self,
+        order_type: OrderType,
+        expected: Price,
+        purpose: OrderPurpose,
+        reason: String,
+        out: &mut Derived<'_>,
+    ) {
+        let Some(held) = self.held else { return };
+        let side = match held.side {
+            PositionSide::Long => Side::Sell,
+            PositionSide::Short => Side::Buy,
+        };
+        let id = self.intent(side, order_type, held.qty, expected, purpose, reason, out);
+        self.state = PositionState::Exiting(id);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn intent(
+        &mut self,
+        side: Side,
+        order_type: OrderType,
+        qty: Quantity,
+        expected_price: Price,
+        purpose: OrderPurpose,
+        reason: String,
+        out: &mut Derived<'_>,
+    ) -> ClientOrderId {
+        let order_id = self.next_order_id(out);
+        let reduce_only = matches!(purpose, OrderPurpose::Exit | OrderPurpose::ForceClose);
+        let intent = OrderIntent {
+            order_id,
+            side,
+            order_type,
+            time_in_force: TimeInForce::Gtc,
+            qty,
+            expected_price,
+            leverage: Rate(self.config.leverage),
+            reduce_only,
+            purpose,
+            reason,
+        };
+        self.emit(out, Event::OrderIntent(intent));
+        order_id
+    }
+
+    fn on_filled(&mut self, order_id: ClientOrderId, price: Price, qty: Quantity) {
+        match self.state {
+            PositionState::Entering(id) if id == order_id => {
+                self.state = PositionState::Open;
+                self.first_entry_qty = qty;
+                self.adds = 0;
+            }
+            PositionState::Adding(id) if id == order_id => {
+                self.state = PositionState::Open;
+                self.adds += 1;
+            }
+            PositionState::Exiting(id) if id == order_id => {
+                // The position update that follows says whether anything is left.
+                self.state = PositionState::Open;
+            }
+            _ => return,
+        }
+        self.last_fill_price = price;
+        self.check_after_fill = true;
+    }
+
+    /// A vetoed or rejected order leaves the position as it was. A refused add-on hands the
+    /// input it waited on back to the stop check it skipped (a refused exit does not: it
+    /// would be asked again at once, and refused again).
+    fn on_refused(&mut self, order_id: ClientOrderId, out: &mut Derived<'_>) {
+        let was = self.state;
+        self.state = match self.state {
+            PositionState::Entering(id) if id == order_id => PositionState::Flat,
+            PositionState::Adding(id) | PositionState::Exiting(id) if id == order_id => {
+                PositionState::Open
+            }
+            other => other,
+        };
+        if self.state == PositionState::Flat {
+            self.pending_close = None;
+        }
+        if matches!(was, PositionState::Adding(id) if id == order_id) {
+            if let Some(check) = self.pending_close.take() {
+                self.force_close(check, out);
+            } else if let Some(reference) = self.reference {
+                self.check_exits(&reference, out);
+            }
+        }
+    }
+
+    fn on_position(
+        &mut self,
+        update: &charon_events::payload::order::PositionUpdated,
+        out: &mut Derived<'_>,
+    ) {
+        let Some(side) = update.side.filter(|_| !update.qty.0.is_zero()) else {
+            self.held = None;
+            if self.state == PositionState::Open {
+                self.state = PositionState::Flat;
+            }
+            self.check_after_fill = false;
+            self.pending_close = None;
+            return;
+        };
+        if let Some(held) = self
+            .held
+            .as_mut()
+            .filter(|held| held.side == side && held.avg_entry == update.avg_entry)
+        {
+            // A mark-to-market update: same entry, same levels.
+            held.qty = update.qty;
+        } else {
+            self.held = Some(self.levels(side, update.qty, update.avg_entry));
+        }
+        if std::mem::take(&mut self.check_after_fill) && self.state == PositionState::Open {
+            if let Some(check) = self.pending_close.take() {
+                self.force_close(check, out);
+                return;
+            }
+            if self.fill_at == FillAt::NextBarOpen {
+                if let Some(reference) = self.reference {
+                    self.check_exits(&reference, out);
+                }
+            }
+        }
+    }
+
+    /// The position with its stop and target levels, from the entry price.
+    fn levels(&self, side: PositionSide, qty: Quantity, avg_entry: Price) -> Held {
+        let exits = &self.config.exits;
+        let sign = match side {
+            PositionSide::Long => Decimal::ONE,
+            PositionSide::Short => Decimal::NEGATIVE_ONE,
+        };
+        Held {
+            side,
+            qty,
+            avg_entry,
+            stop: exits
+                .stop_loss_pct
+                .and_then(|pct| moved_by_pct(avg_entry, -sign * pct)),
+            target: exits
+                .take_profit_pct
+                .and_then(|pct| moved_by_pct(avg_entry, sign * pct)),
+        }
+    }
+
+    fn force_close(&mut self, check: RiskCheck, out: &mut Derived<'_>) {
+        match self.state {
+            PositionState::Open => {
+                let expected = self.reference.map_or(self.last_fill_price, |bar| bar.close);
+                let reason = format!("force close: {}", check.message);
+                self.exit(
+                    OrderType::Market,
+                    expected,
+                    OrderPurpose::ForceClose,
+                    reason,
+                    out,
+                );
+            }
+            PositionState::Entering(_) | PositionState::Adding(_) => {
+                self.pending_close = Some(check);
+            }
+            PositionState::Flat | PositionState::Exiting(_) => {}
+        }
+    }
+
+    fn ours(&self, event: &Envelope) -> bool {
+        event.pair == Some(self.symbol) && event.bot == Some(self.bot)
+    }
+}
+
+impl Actor for Pair {
+    fn id(&self) -> ActorId {
+        ActorId::Pair(self.symbol)
+    }
+
+    fn concerns(&self, event: &Envelope) -> bool {
+        match &event.payload {
+            Event::Trade(_) | Event::Bar(_) => {
+                event.origin == Origin::Input && event.pair == Some(self.symbol)
+            }
+            Event::OrderFilled(_)
+            | Event::OrderRejected(_)
+            | Event::OrderVetoed(_)
+            | Event::PositionUpdated(_)
+            | Event::ForceClose(_) => self.ours(event),
+            Event::EquityUpdated(_) | Event::BotStateChanged(_) => {
+                event.bot == Some(self.bot) && event.pair.is_none()
+            }
+            _ => false,
+        }
+    }
+
+    fn handle(&mut self, event: &Envelope, out: &mut Derived<'_>) {
+        match &event.payload {
+            Event::Trade(trade) => self.on_trade(event, trade.price, trade.qty, out),
+            Event::Bar(bar) => self.on_input_bar(bar, out),
+            Event::OrderFilled(filled) => {
+                self.on_filled(filled.fill.order_id, filled.fill.price, filled.cum_qty)
+            }
+            Event::OrderRejected(rejected) => self.on_refused(rejected.order_id, out),
+            Event::OrderVetoed(vetoed) => self.on_refused(vetoed.order_id, out),
+            Event::PositionUpdated(update) => self.on_position(update, out),
+            Event::ForceClose(close) => self.force_close(close.check.clone(), out),
+            Event::EquityUpdated(equity) => self.equity = equity.equity,
+            Event::BotStateChanged(changed) => self.running = changed.state == BotState::Running,
+            _ => {}
+        }
+    }
+}
