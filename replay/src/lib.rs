@@ -1,5 +1,7 @@
-//! Drivers over recorded logs: inspection and statistics now; backtest, verify and what-if
-//! replay as the actors arrive.
+//! Drivers over recorded logs: inspection, statistics and the run report (a backtest or paper
+//! run's returns, drawdown and trades, computed from its events) now; backtest, verify and
+//! what-if replay as the actors arrive.
 
 pub mod inspect;
+pub mod report;
 pub mod stats;
