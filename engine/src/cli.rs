@@ -28,6 +28,10 @@ pub enum Command {
     /// Check configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run a bot configuration over recorded market data and report.
+    Backtest(crate::backtest::BacktestArgs),
+    /// The embedded default: a multi-pair backtest on real data shipped in the repo.
+    Demo(crate::demo::DemoArgs),
     /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -112,6 +116,8 @@ fn parse_interval(text: &str) -> Result<Interval, String> {
 pub enum BenchCommand {
     /// Codec and event-log figures on the recorded Binance data.
     Log(BenchLogArgs),
+    /// Backtest throughput on ticks and on 1-minute bars: engine loop and whole process.
+    Backtest(crate::bench::BenchBacktestArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,12 @@
 //! `charon`: the command line. Parses arguments, runs the command, maps failures to exit codes
 //! (0 ok, 1 failure, 2 bad input) with a one-line message.
 
+mod backtest;
 mod bench;
 mod cli;
 mod config_cmd;
 mod config_file;
+mod demo;
 mod failure;
 mod import_cmd;
 mod log_cmd;
@@ -26,6 +28,8 @@ fn main() -> ExitCode {
         cli::Command::Log(cmd) => log_cmd::run(cmd),
         cli::Command::Import(args) => import_cmd::run(args),
         cli::Command::Config(cmd) => config_cmd::run(cmd),
+        cli::Command::Backtest(args) => backtest::run(args),
+        cli::Command::Demo(args) => demo::run(args),
         cli::Command::Bench(cmd) => bench::run(cmd),
     };
     match result {

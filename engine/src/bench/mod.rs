@@ -1,7 +1,10 @@
 //! `charon bench`: figures printed as `BENCH <name> <value> <unit>`, one per line, so scripts
 //! and BENCHMARKS.md can quote them.
 
+mod backtest_bench;
 mod log_bench;
+
+pub use backtest_bench::BenchBacktestArgs;
 
 use crate::cli::BenchCommand;
 use crate::failure::Failure;
@@ -9,6 +12,7 @@ use crate::failure::Failure;
 pub fn run(command: BenchCommand) -> Result<(), Failure> {
     match command {
         BenchCommand::Log(args) => log_bench::run(args),
+        BenchCommand::Backtest(args) => backtest_bench::run(args),
     }
 }
 

@@ -1,0 +1,199 @@
+//! Runs a backtest: the run's actors under the direct Journal over a span of a data log,
+//! writing a run log that holds the manifest, cites its inputs by reference (data log id and
+//! seq range) and stores every derived event, while the report is built on the way.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use charon_actors::journal::{EventSink, InputMode, Journal, LogSink, SinkError};
+use charon_actors::setup::build_actors;
+use charon_events::payload::manifest::{DataRange, ExecutionMode, RunManifest};
+use charon_events::{Envelope, Event, EventLog, LogKind, Seq, Timestamp};
+use charon_replay::report::{Report, ReportBuilder};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::bundle::RunSpec;
+use crate::failure::Failure;
+
+/// Inputs processed between progress-bar updates.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// What a finished backtest produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub inputs: u64,
+    pub derived: u64,
+    pub range: DataRange,
+}
+
+/// The Journal's sink in a backtest: the run log, with the report watching every event.
+struct ReportingSink {
+    log: LogSink,
+    report: ReportBuilder,
+}
+
+impl EventSink for ReportingSink {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        let seq = self.log.input(input)?;
+        self.report.observe(input);
+        Ok(seq)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        self.log.derived(events)?;
+        for event in events.iter() {
+            self.report.observe(event);
+        }
+        Ok(())
+    }
+}
+
+/// The manifest that opens a backtest's run log.
+pub fn manifest(spec: &RunSpec, range: DataRange) -> RunManifest {
+    RunManifest {
+        mode: ExecutionMode::Backtest,
+        binary_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_hash: spec.bundle.hash(),
+        config_toml: spec.bundle.to_toml(),
+        data: Some(range),
+        seed: 0,
+    }
+}
+
+/// Runs `spec` over seqs `first..=last` of `data`, writing the run log at `out` (which must
+/// not exist). A progress bar is drawn on standard error when it is a terminal and `progress`.
+pub fn run(
+    spec: &RunSpec,
+    data: &EventLog,
+    first: Seq,
+    last: Seq,
+    out: &Path,
+    progress: bool,
+) -> Result<Outcome, Failure> {
+    if data.kind() != LogKind::Data {
+        return Err(Failure::BadInput(format!(
+            "{}: a {:?} log, not a data log",
+            data.path().display(),
+            data.kind()
+        )));
+    }
+    if first == 0 || first > last {
+        return Err(Failure::BadInput(format!(
+            "{}: no market data in the requested period",
+            data.path().display()
+        )));
+    }
+    if out.exists() {
+        return Err(Failure::BadInput(format!(
+            "{}: already exists; a run log is never overwritten",
+            out.display()
+        )));
+    }
+    let range = DataRange {
+        log_id: data.meta().log_id,
+        first_seq: first,
+        last_seq: last,
+    };
+    let actors = build_actors(&spec.config, &spec.templates)
+        .map_err(|e| Failure::BadInput(format!("configuration: {e}")))?;
+    let first_ts = data
+        .get(first)?
+        .map_or(Timestamp::from_nanos(0), |event| event.ts);
+
+    let log = EventLog::create(out, LogKind::Run)?;
+    let mut opening = Envelope::input(first_ts, Event::RunManifest(manifest(spec, range)));
+    log.append(&mut opening)?;
+    let capitals: Vec<_> = spec
+        .config
+        .bot
+        .iter()
+        .map(|bot| (bot.name, bot.initial_capital))
+        .collect();
+    let sink = ReportingSink {
+        log: LogSink::new(log, InputMode::ByReference),
+        report: ReportBuilder::new(&capitals),
+    };
+    let mut journal =
+        Journal::new(actors, sink).map_err(|e| Failure::Failed(format!("run: {e}")))?;
+
+    let bar = progress_bar(last - first + 1, progress);
+    let mut done = 0u64;
+    for event in data.range(first, last) {
+        journal
+            .process(event?)
+            .map_err(|e| Failure::Failed(format!("run: {e}")))?;
+        done += 1;
+        if done % PROGRESS_EVERY == 0 {
+            bar.set_position(done);
+        }
+    }
+    bar.finish_and_clear();
+
+    let stats = journal.stats();
+    let sink = journal.into_sink();
+    let run_log = sink.log.log();
+    run_log.sync_through(run_log.last_seq())?;
+    Ok(Outcome {
+        report: sink.report.finish(),
+        inputs: stats.inputs,
+        derived: stats.derived,
+        range,
+    })
+}
+
+fn progress_bar(total: u64, wanted: bool) -> ProgressBar {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{wide_bar}] {pos}/{len} events ({per_sec}, {eta} left)",
+    )
+    .expect("a valid progress template");
+    bar.set_style(style);
+    bar
+}
+
+/// The seqs of `data` whose events lie in `[from, to]` (either end open when `None`), found by
+/// bisection: a data log is in time order. `(0, 0)` when none do.
+pub fn seq_range(
+    data: &EventLog,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<(Seq, Seq), Failure> {
+    let last = data.last_seq();
+    if last == 0 {
+        return Ok((0, 0));
+    }
+    let time_at = |seq: Seq| -> Result<Timestamp, Failure> {
+        data.get(seq)?.map(|event| event.ts).ok_or_else(|| {
+            Failure::Failed(format!("{}: seq {seq} is missing", data.path().display()))
+        })
+    };
+    // The first seq whose time satisfies `past` (monotone over the log), or last + 1.
+    let first_where = |past: &dyn Fn(Timestamp) -> bool| -> Result<Seq, Failure> {
+        let (mut low, mut high) = (1, last + 1);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if past(time_at(middle)?) {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        Ok(low)
+    };
+    let first = match from {
+        Some(from) => first_where(&|ts| ts >= from)?,
+        None => 1,
+    };
+    let end = match to {
+        Some(to) => first_where(&|ts| ts > to)? - 1,
+        None => last,
+    };
+    if first > end {
+        return Ok((0, 0));
+    }
+    Ok((first, end))
+}

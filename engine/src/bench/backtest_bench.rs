@@ -1,0 +1,258 @@
+//! `charon bench backtest`: backtest throughput on the real data that ships in `data/`, with
+//! an EMA-cross strategy, the RiskSupervisor on and the simulated exchange filling.
+//!
+//! - **Engine loop**: the actors under the direct Journal over inputs already in memory, with
+//!   a sink that only numbers events: what the deterministic core costs per event, one thread.
+//! - **Whole process**: `charon backtest`'s own path over a data log on disk: the data-log
+//!   scan, the actors, the run log written to sled, the report.
+//!
+//! Ticks are the Binance spot recordings (trades and best bid/ask of BTCUSDT and ETHUSDT),
+//! repeated and shifted in time to `--events`; bars are the 45,031 BTC perpetual 1-minute bars.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use charon_actors::journal::{EventSink, Journal, SinkError};
+use charon_actors::setup::build_actors;
+use charon_adapters::import::{import_file, Format, Options};
+use charon_adapters::recording::read_recording;
+use charon_events::payload::market::Interval;
+use charon_events::{Envelope, EventLog, LogKind, Seq, Symbol, Timestamp};
+use clap::Args;
+
+use super::report;
+use crate::backtest::bundle::{Bundle, RunSpec};
+use crate::backtest::runner;
+use crate::failure::Failure;
+
+#[derive(Debug, Args)]
+pub struct BenchBacktestArgs {
+    /// The repo's data directory (`hftbacktest/*.gz`, `nautilus_trader/btc-perp-…_1m.csv.gz`).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../data"))]
+    pub data: PathBuf,
+    /// Tick events in the tick figures (the recordings repeated).
+    #[arg(long, default_value_t = 2_000_000)]
+    pub events: usize,
+    /// Engine-loop passes over the ticks (the figure is the median pass).
+    #[arg(long, default_value_t = 5)]
+    pub tick_passes: usize,
+    /// Engine-loop passes over the 45k bars (the figure is the median pass).
+    #[arg(long, default_value_t = 31)]
+    pub bar_passes: usize,
+    /// Where the benchmark's logs go (a temporary directory under it; removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+const EMA_CROSS: &str = include_str!("../../../examples/strategies/ema_cross.toml");
+
+const TICKS_CONFIG: &str = r#"
+[[bot]]
+name = "bench-ticks"
+quote = "USDT"
+initial_capital = 100000
+
+[[bot.pair]]
+symbol = "BTCUSDT"
+strategy = "ema_cross.toml"
+timeframe = "10s"
+sizing = { per_trade = { quote = 5000 }, max_position_quote = 10000 }
+exits = { stop_loss_pct = 0.05, take_profit_pct = 0.1 }
+add_on = { max_adds = 1, trigger_move_pct = 0.02, size_pct = 50 }
+
+[[bot.pair]]
+symbol = "ETHUSDT"
+strategy = "ema_cross.toml"
+timeframe = "10s"
+sizing = { per_trade = { quote = 5000 } }
+exits = { stop_loss_pct = 0.05 }
+"#;
+
+const BARS_CONFIG: &str = r#"
+[[bot]]
+name = "bench-bars"
+quote = "USDT"
+initial_capital = 10000
+
+[[bot.pair]]
+symbol = "BTCUSDT"
+market = "perpetual"
+leverage = 2
+strategy = "ema_cross.toml"
+timeframe = "1m"
+sizing = { per_trade = { equity_pct = 20 }, max_position_quote = 6000 }
+exits = { stop_loss_pct = 1, take_profit_pct = 2 }
+max_drawdown_pct = 50
+add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
+"#;
+
+/// Numbers events as a log would and keeps nothing: the engine loop's own cost.
+struct CountingSink {
+    next: Seq,
+}
+
+impl EventSink for CountingSink {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        Ok(input.seq)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        for event in events.iter_mut() {
+            event.seq = self.next;
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+fn spec(dir: &Path, config: &str) -> Result<RunSpec, Failure> {
+    let bundle = Bundle {
+        config: config.to_string(),
+        templates: [("ema_cross.toml".to_string(), EMA_CROSS.to_string())].into(),
+    };
+    RunSpec::from_bundle(&bundle, dir, "bench.toml")
+}
+
+pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
+    let workdir = match &args.dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| Failure::Failed(format!("cannot create a temporary directory: {e}")))?;
+    let work = workdir.path();
+
+    let ticks = tick_events(&args.data.join("hftbacktest"), args.events)?;
+    let ticks_spec = spec(&work.join("ticks-config"), TICKS_CONFIG)?;
+    eprintln!("bench backtest: {} tick events", ticks.len());
+    let figures = engine_loop(&ticks_spec, &ticks, args.tick_passes)?;
+    report("backtest_ticks_engine", figures.median, "events/s");
+    report("backtest_ticks_engine_best", figures.best, "events/s");
+    report("backtest_ticks_derived", figures.derived as f64, "events");
+    let rate = whole_process(&ticks_spec, &ticks, &work.join("ticks"))?;
+    report("backtest_ticks_process", rate, "events/s");
+
+    let bars = bar_events(&args.data.join("nautilus_trader"))?;
+    let bars_spec = spec(&work.join("bars-config"), BARS_CONFIG)?;
+    eprintln!("bench backtest: {} bars", bars.len());
+    let figures = engine_loop(&bars_spec, &bars, args.bar_passes)?;
+    report("backtest_bars_engine", figures.median, "bars/s");
+    report(
+        "backtest_bars_engine_run",
+        bars.len() as f64 / figures.median * 1e3,
+        "ms",
+    );
+    report("backtest_bars_engine_best", figures.best, "bars/s");
+    report("backtest_bars_derived", figures.derived as f64, "events");
+    let rate = whole_process(&bars_spec, &bars, &work.join("bars"))?;
+    report("backtest_bars_process", rate, "bars/s");
+    report(
+        "backtest_bars_process_run",
+        bars.len() as f64 / rate * 1e3,
+        "ms",
+    );
+    Ok(())
+}
+
+/// Rates of the engine loop over `inputs`, `passes` times with fresh actors.
+struct LoopFigures {
+    /// Inputs per second of the median pass.
+    median: f64,
+    /// Inputs per second of the fastest pass.
+    best: f64,
+    /// Events one pass derived.
+    derived: u64,
+}
+
+/// The engine loop over `inputs`, `passes` times with fresh actors. The median pass is the
+/// figure: a virtual machine's steal time makes single passes vary by tens of percent.
+fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<LoopFigures, Failure> {
+    let mut rates = Vec::with_capacity(passes);
+    let mut derived = 0;
+    for _ in 0..passes.max(1) {
+        let actors = build_actors(&spec.config, &spec.templates)
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+        let sink = CountingSink {
+            next: inputs.len() as Seq + 1,
+        };
+        let mut journal = Journal::new(actors, sink).map_err(|e| Failure::Failed(e.to_string()))?;
+        let start = Instant::now();
+        for input in inputs {
+            journal
+                .process(input.clone())
+                .map_err(|e| Failure::Failed(e.to_string()))?;
+        }
+        rates.push(inputs.len() as f64 / start.elapsed().as_secs_f64());
+        derived = journal.stats().derived;
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(LoopFigures {
+        median: rates[rates.len() / 2],
+        best: rates[rates.len() - 1],
+        derived,
+    })
+}
+
+/// `charon backtest`'s path: inputs written to a data log first (not timed), then the run.
+fn whole_process(spec: &RunSpec, inputs: &[Envelope], dir: &Path) -> Result<f64, Failure> {
+    let data_path = dir.join("data");
+    {
+        let data = EventLog::create(&data_path, LogKind::Data)?;
+        let mut batch: Vec<Envelope> = Vec::with_capacity(10_000);
+        for chunk in inputs.chunks(10_000) {
+            batch.clear();
+            batch.extend(chunk.iter().cloned());
+            data.append_batch(&mut batch)?;
+        }
+        data.sync_through(data.last_seq())?;
+    }
+    let start = Instant::now();
+    let data = EventLog::open(&data_path)?;
+    let outcome = runner::run(spec, &data, 1, data.last_seq(), &dir.join("run"), false)?;
+    let elapsed = start.elapsed().as_secs_f64();
+    Ok(outcome.inputs as f64 / elapsed)
+}
+
+/// The tick recordings in time order, repeated to `count` events, each pass shifted later.
+fn tick_events(dir: &Path, count: usize) -> Result<Vec<Envelope>, Failure> {
+    let mut base = Vec::new();
+    for name in [
+        "btcusdt_20240808.gz",
+        "btcusdt_20240809.gz",
+        "ethusdt_20240808.gz",
+    ] {
+        let path = dir.join(name);
+        base.extend(read_recording(&path).map_err(|e| Failure::BadInput(e.to_string()))?);
+    }
+    base.sort_by_key(|event| event.ts);
+    if base.is_empty() {
+        return Err(Failure::BadInput(format!("{}: no ticks", dir.display())));
+    }
+    // Whole passes are shifted by a whole number of minutes, so bar windows line up.
+    let minute = 60_000_000_000;
+    let span = (base[base.len() - 1].ts.nanos() - base[0].ts.nanos()) / minute * minute + minute;
+    Ok((0..count)
+        .map(|i| {
+            let mut event = base[i % base.len()].clone();
+            let pass = (i / base.len()) as i64;
+            event.ts = Timestamp::from_nanos(event.ts.nanos() + span * pass);
+            event.seq = i as Seq + 1;
+            event
+        })
+        .collect())
+}
+
+fn bar_events(dir: &Path) -> Result<Vec<Envelope>, Failure> {
+    let path = dir.join("btc-perp-20211231-20220201_1m.csv.gz");
+    let options = Options {
+        symbol: Some(Symbol::new("BTCUSDT").expect("a valid symbol")),
+        interval: Some(Interval(60)),
+        skip_bad: false,
+    };
+    let mut events = import_file(Format::OhlcvCsv, &path, &options)
+        .map_err(|e| Failure::BadInput(e.to_string()))?
+        .events;
+    for (i, event) in events.iter_mut().enumerate() {
+        event.seq = i as Seq + 1;
+    }
+    Ok(events)
+}

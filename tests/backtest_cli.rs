@@ -1,0 +1,339 @@
+//! End-to-end: `charon backtest` and `charon demo` as the real binary over real sled logs of
+//! real recorded market data (XRPUSDT perpetual 5-minute bars and funding rates, imported
+//! with `charon import`): the run log's contents, determinism run to run, the report, and
+//! the failure paths (exit 2 with the file and the problem).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use charon_events::log::EVENTS_TREE;
+use charon_events::payload::manifest::ExecutionMode;
+use charon_events::{Event, EventLog, Origin};
+
+fn charon(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_charon"))
+        .args(args)
+        .output()
+        .expect("the charon binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf-8 output")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("a utf-8 path")
+}
+
+/// A data log of the real XRPUSDT 5m bars and 8h funding rates, imported by the binary.
+fn import_xrp(dir: &Path) -> PathBuf {
+    let data = dir.join("xrp.data");
+    for (format, file) in [
+        ("ohlcv-csv", "data/freqtrade/XRP_USDT_USDT-5m-futures.csv"),
+        (
+            "funding-csv",
+            "data/freqtrade/XRP_USDT_USDT-8h-funding_rate.csv",
+        ),
+    ] {
+        let output = charon(&[
+            "import",
+            format,
+            arg(&repo(file)),
+            "--data",
+            arg(&data),
+            "--symbol",
+            "XRPUSDT",
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    data
+}
+
+/// A one-pair perpetual bot on XRPUSDT with the shipped mean-reversion template.
+fn xrp_config(dir: &Path) -> PathBuf {
+    let template = repo("examples/strategies/bollinger_reversion.toml");
+    let config = dir.join("xrp.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[bot]]
+name = "xrp"
+quote = "USDT"
+initial_capital = 5000
+
+[[bot.pair]]
+symbol = "XRPUSDT"
+market = "perpetual"
+leverage = 3
+strategy = "{}"
+timeframe = "5m"
+sizing = {{ per_trade = {{ quote = 1500 }}, max_position_quote = 3000 }}
+exits = {{ stop_loss_pct = 1.5, take_profit_pct = 2 }}
+add_on = {{ max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }}
+
+[simulation]
+slippage_bps = 2
+"#,
+            template.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn backtest(config: &Path, data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "backtest",
+        "--config",
+        arg(config),
+        "--data",
+        arg(data),
+        "--out",
+        arg(out),
+    ];
+    args.extend_from_slice(extra);
+    charon(&args)
+}
+
+/// Every stored record of a log, as the bytes sled holds, by key.
+fn stored_records(path: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let db = sled::open(path).unwrap();
+    let tree = db.open_tree(EVENTS_TREE).unwrap();
+    tree.iter()
+        .map(|entry| {
+            let (key, value) = entry.unwrap();
+            (key.to_vec(), value.to_vec())
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_backtest_twice_writes_byte_identical_run_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let config = xrp_config(dir.path());
+    let (first, second) = (dir.path().join("run1"), dir.path().join("run2"));
+    for out in [&first, &second] {
+        let output = backtest(&config, &data, out, &[]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let (a, b) = (stored_records(&first), stored_records(&second));
+    assert!(a.len() > 100, "the run derived {} records", a.len());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_run_log_holds_its_manifest_its_inputs_by_reference_and_what_was_derived() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_path = import_xrp(dir.path());
+    let config = xrp_config(dir.path());
+    let out = dir.path().join("run");
+    let output = backtest(&config, &data_path, &out, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let data = EventLog::open(&data_path).unwrap();
+    let (data_id, data_last) = (data.meta().log_id, data.last_seq());
+    drop(data);
+    let run = EventLog::open(&out).unwrap();
+    let events: Vec<_> = run.iter().map(Result::unwrap).collect();
+    let Event::RunManifest(manifest) = &events[0].payload else {
+        panic!("the first event is {:?}", events[0].payload.kind());
+    };
+    assert_eq!(manifest.mode, ExecutionMode::Backtest);
+    let range = manifest.data.expect("inputs by reference");
+    assert_eq!(
+        (range.log_id, range.first_seq, range.last_seq),
+        (data_id, 1, data_last)
+    );
+    // The bundle: the configuration's text and each template's, as written.
+    let bundle: toml::Table = toml::from_str(&manifest.config_toml).unwrap();
+    assert_eq!(
+        bundle["config"].as_str(),
+        Some(std::fs::read_to_string(&config).unwrap().as_str())
+    );
+    let templates = bundle["templates"].as_table().unwrap();
+    assert_eq!(templates.len(), 1);
+    assert!(templates
+        .values()
+        .all(|t| t.as_str().unwrap().contains("bollinger")));
+    assert_eq!(manifest.config_hash.len(), 64);
+    // No input is copied: everything after the manifest is derived, caused by a data-log seq.
+    for event in &events[1..] {
+        assert!(matches!(event.origin, Origin::Derived(_)), "{event:?}");
+        let cause = event.cause.expect("a derived event has a cause");
+        assert!((1..=data_last).contains(&cause), "{event:?}");
+    }
+    let count = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e.payload.kind().name() == kind)
+            .count()
+    };
+    assert!(count("order_filled") >= 2);
+    assert_eq!(count("order_approved"), count("order_intent"));
+    assert!(
+        count("funding_paid") >= 1,
+        "funding was paid on open positions"
+    );
+    // Every approval follows its intent and every fill its approval.
+    for (i, event) in events.iter().enumerate() {
+        if let Event::OrderFilled(filled) = &event.payload {
+            let approved = events[..i].iter().any(|e| {
+                matches!(&e.payload, Event::OrderApproved(a) if a.order_id == filled.fill.order_id)
+            });
+            assert!(approved, "fill of an unapproved order: {event:?}");
+        }
+    }
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("bot xrp"), "{stdout}");
+    assert!(stdout.contains("max drawdown"), "{stdout}");
+}
+
+#[test]
+fn the_report_json_agrees_with_the_run_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let config = xrp_config(dir.path());
+    let (out, json_path) = (dir.path().join("run"), dir.path().join("report.json"));
+    let output = backtest(&config, &data, &out, &["--report-json", arg(&json_path)]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let bot = &report["bots"][0];
+    assert_eq!(bot["bot"], "xrp");
+
+    let run = EventLog::open(&out).unwrap();
+    let events: Vec<_> = run.iter().map(Result::unwrap).collect();
+    let fills = events
+        .iter()
+        .filter(|e| matches!(e.payload, Event::OrderFilled(_)))
+        .count();
+    assert_eq!(bot["fills"].as_u64().unwrap(), fills as u64);
+    let last_equity = events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.payload {
+            Event::EquityUpdated(update) => Some(update.equity),
+            _ => None,
+        })
+        .expect("equity was reported");
+    assert_eq!(bot["final_equity"], last_equity.to_string());
+    let trades = bot["trades"].as_u64().unwrap();
+    assert_eq!(
+        bot["wins"].as_u64().unwrap() + bot["losses"].as_u64().unwrap(),
+        trades
+    );
+    assert!(trades >= 1);
+}
+
+#[test]
+fn from_and_to_narrow_the_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let config = xrp_config(dir.path());
+    let out = dir.path().join("run");
+    let output = backtest(
+        &config,
+        &data,
+        &out,
+        &[
+            "--from",
+            "2021-11-17T00:00:00Z",
+            "--to",
+            "2021-11-18 00:00:00",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let data = EventLog::open(&data).unwrap();
+    let run = EventLog::open(&out).unwrap();
+    let Some(Event::RunManifest(manifest)) = run.get(1).unwrap().map(|e| e.payload) else {
+        panic!("no manifest");
+    };
+    let range = manifest.data.unwrap();
+    let first = data.get(range.first_seq).unwrap().unwrap();
+    let before = data.get(range.first_seq - 1).unwrap().unwrap();
+    let last = data.get(range.last_seq).unwrap().unwrap();
+    let after = data.get(range.last_seq + 1).unwrap().unwrap();
+    let day = |text: &str| charon_adapters::import::time::parse(text).unwrap();
+    assert!(first.ts >= day("2021-11-17T00:00:00Z") && before.ts < first.ts);
+    assert!(last.ts <= day("2021-11-18T00:00:00Z") && after.ts > day("2021-11-18T00:00:00Z"));
+    // A 5-minute series over one day: 288 bars and at most a few funding rates.
+    let inputs = range.last_seq - range.first_seq + 1;
+    assert!((288..=292).contains(&inputs), "{inputs} inputs");
+}
+
+#[test]
+fn bad_input_exits_2_and_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let config = xrp_config(dir.path());
+
+    let out = dir.path().join("run");
+    assert!(backtest(&config, &data, &out, &[]).status.success());
+    let again = backtest(&config, &data, &out, &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let missing = backtest(
+        &config,
+        &dir.path().join("nothing"),
+        &dir.path().join("r2"),
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+
+    let bad = dir.path().join("bad.toml");
+    let broken = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("leverage = 3", "leverage = \"three\"");
+    let line = 1 + broken
+        .lines()
+        .position(|l| l.starts_with("leverage"))
+        .unwrap();
+    std::fs::write(&bad, broken).unwrap();
+    let output = backtest(&bad, &data, &dir.path().join("r3"), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&format!("bad.toml:{line}:")), "{stderr}");
+    assert!(stderr.contains("leverage"), "{stderr}");
+
+    let empty = backtest(
+        &config,
+        &data,
+        &dir.path().join("r4"),
+        &["--from", "2030-01-01T00:00:00Z"],
+    );
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(text(&empty.stderr).contains("no market data"));
+}
+
+#[test]
+fn the_demo_runs_on_what_ships_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo.run");
+    let output = charon(&["demo", "--out", arg(&out)]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for expected in [
+        "bot demo",
+        "return",
+        "max drawdown",
+        "win rate",
+        "BTCUSDT",
+        "XRPUSDT",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
+    }
+    let run = EventLog::open(&out).unwrap();
+    let pairs: std::collections::BTreeSet<String> = run
+        .iter()
+        .map(Result::unwrap)
+        .filter(|e| matches!(e.payload, Event::OrderFilled(_)))
+        .filter_map(|e| e.pair.map(|p| p.to_string()))
+        .collect();
+    assert_eq!(pairs.len(), 2, "both pairs traded: {pairs:?}");
+}
