@@ -422,15 +422,22 @@ const POWERS_OF_TEN: [f64; 23] = [
 
 /// The `f64` nearest to `x`. Prices and volumes have mantissas below 2^53 and few decimal
 /// places, so both the mantissa and 10^scale are exact doubles and one IEEE division rounds
-/// correctly, several times faster than the general conversion, which handles the rest.
+/// correctly ([`nearest_f64`]), several times faster than the general conversion, which
+/// handles the rest.
 fn to_f64(x: rust_decimal::Decimal) -> f64 {
-    let mantissa = x.mantissa();
-    let scale = x.scale() as usize;
-    if mantissa.unsigned_abs() < (1u128 << 53) && scale < POWERS_OF_TEN.len() {
-        mantissa as f64 / POWERS_OF_TEN[scale]
-    } else {
-        x.to_f64().expect("every Decimal converts to an f64")
-    }
+    nearest_f64(x).unwrap_or_else(|| x.to_f64().expect("every Decimal converts to an f64"))
+}
+
+/// The correctly rounded `f64` of `x` when its mantissa is below 2^53 and its scale at most
+/// 22, else `None`. Correct rounding is monotonic (`a ≤ b` gives `f(a) ≤ f(b)`), which the
+/// Pair's stop filter relies on.
+pub(crate) fn nearest_f64(x: rust_decimal::Decimal) -> Option<f64> {
+    // Through i64: the hardware converts it, where i128 takes a software routine.
+    let mantissa = i64::try_from(x.mantissa())
+        .ok()
+        .filter(|m| m.unsigned_abs() < (1 << 53))?;
+    let power = POWERS_OF_TEN.get(x.scale() as usize)?;
+    Some(mantissa as f64 / power)
 }
 
 #[cfg(test)]

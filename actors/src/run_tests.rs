@@ -522,3 +522,23 @@ fn a_run_is_a_function_of_its_inputs() {
     assert_eq!(via_actix, direct);
     assert!(direct.len() > 20);
 }
+
+#[test]
+fn every_actor_lists_the_kinds_it_can_be_concerned_with() {
+    let config = config(
+        "",
+        "market = \"perpetual\"\nsizing = { per_trade = { quote = 1000 } }",
+    );
+    let template: StrategyTemplate = toml::from_str(TEMPLATE).unwrap();
+    let actors = build_actors(&config, &BTreeMap::from([(btc(), template)])).unwrap();
+    let listed = actors
+        .iter()
+        .filter(|actor| actor.kinds().is_some())
+        .count();
+    // The Pair, the RiskSupervisor and the Exchange narrow their kinds; the Bot starts on
+    // any input.
+    assert_eq!(listed, 3);
+    for actor in &actors {
+        crate::testkit::assert_kinds_agree(actor.as_ref(), bot(), btc());
+    }
+}

@@ -1,6 +1,7 @@
-//! Shorthands the actors' tests share: exact decimals from text and the symbols they trade.
+//! Shorthands the actors' tests share: exact decimals from text, the symbols they trade, and
+//! the check that an actor's `kinds` agree with its `concerns`.
 
-use charon_events::{Money, Price, Quantity, Symbol};
+use charon_events::{ActorId, BotId, Money, Origin, Price, Quantity, Symbol};
 use rust_decimal::Decimal;
 
 pub fn d(text: &str) -> Decimal {
@@ -25,4 +26,31 @@ pub fn btc() -> Symbol {
 
 pub fn eth() -> Symbol {
     Symbol::new("ETHUSDT").unwrap()
+}
+
+/// Checks an actor's [`Actor::kinds`] against its `concerns`: one event of every kind,
+/// routed to `bot` and `pair` and as input and as derived, must not concern it unless its kind
+/// is listed.
+pub fn assert_kinds_agree(actor: &dyn crate::journal::Actor, bot: BotId, pair: Symbol) {
+    let Some(kinds) = actor.kinds() else { return };
+    for sample in charon_events::samples::one_of_each() {
+        let kind = sample.payload.kind();
+        let routed = [
+            sample.clone().with_bot(bot).with_pair(pair),
+            sample.clone().with_bot(bot),
+            sample.clone(),
+        ];
+        for mut event in routed {
+            for origin in [Origin::Input, Origin::Derived(ActorId::Journal)] {
+                event.origin = origin;
+                if actor.concerns(&event) {
+                    assert!(
+                        kinds.contains(&kind),
+                        "{} is concerned with {kind} but does not list it",
+                        actor.id()
+                    );
+                }
+            }
+        }
+    }
 }

@@ -32,8 +32,9 @@ use crate::journal::{Actor, Derived};
 pub struct Bot {
     id: BotId,
     initial_capital: Money,
-    take_profit_pct: Option<Decimal>,
-    stop_loss_pct: Option<Decimal>,
+    /// (percent, the equity it is reached at), computed once: checked on every equity update.
+    take_profit: Option<(Decimal, Decimal)>,
+    stop_loss: Option<(Decimal, Decimal)>,
     state: BotState,
     equity: Money,
     /// Open positions by pair, from the Exchange's position updates.
@@ -48,8 +49,12 @@ impl Bot {
         Self {
             id: config.name,
             initial_capital: config.initial_capital,
-            take_profit_pct: config.take_profit_pct,
-            stop_loss_pct: config.stop_loss_pct,
+            take_profit: config
+                .take_profit_pct
+                .map(|pct| (pct, level(config.initial_capital.0, pct))),
+            stop_loss: config
+                .stop_loss_pct
+                .map(|pct| (pct, level(config.initial_capital.0, -pct))),
             state: BotState::Created,
             equity: config.initial_capital,
             open: BTreeMap::new(),
@@ -83,20 +88,16 @@ impl Bot {
             return;
         }
         let initial = self.initial_capital.0;
-        // change% = (equity − initial) / initial · 100, compared without dividing per update.
-        let change_x100 = (update.equity.0 - initial) * Decimal::ONE_HUNDRED;
-        let hit = if let Some(limit) = self
-            .take_profit_pct
-            .filter(|limit| change_x100 >= *limit * initial)
-        {
+        let equity = update.equity.0;
+        let hit = if let Some((limit, _)) = self.take_profit.filter(|(_, at)| equity >= *at) {
             Some((RiskRule::BotTakeProfit, limit, "take-profit"))
         } else {
-            self.stop_loss_pct
-                .filter(|limit| change_x100 <= -*limit * initial)
-                .map(|limit| (RiskRule::BotStopLoss, -limit, "stop-loss"))
+            self.stop_loss
+                .filter(|(_, at)| equity <= *at)
+                .map(|(limit, _)| (RiskRule::BotStopLoss, -limit, "stop-loss"))
         };
         if let Some((rule, threshold, name)) = hit {
-            let change_pct = change_x100 / initial;
+            let change_pct = (equity - initial) / initial * Decimal::ONE_HUNDRED;
             let check = RiskCheck {
                 rule,
                 threshold: Num(threshold),
@@ -160,6 +161,11 @@ impl Bot {
     }
 }
 
+/// `capital · (1 + pct/100)`: the equity at which a bot limit of `pct` percent is reached.
+fn level(capital: Decimal, pct: Decimal) -> Decimal {
+    capital + capital * pct / Decimal::ONE_HUNDRED
+}
+
 impl Actor for Bot {
     fn id(&self) -> ActorId {
         ActorId::Bot(self.id)
@@ -180,7 +186,17 @@ impl Actor for Bot {
                 let Some(symbol) = event.pair else { return };
                 match update.side.filter(|_| !update.qty.0.is_zero()) {
                     Some(side) => {
-                        let opened = self.open.insert(symbol, side).is_none();
+                        // Most updates revalue a position already known: no map write.
+                        let opened = match self.open.get_mut(&symbol) {
+                            Some(known) => {
+                                *known = side;
+                                false
+                            }
+                            None => {
+                                self.open.insert(symbol, side);
+                                true
+                            }
+                        };
                         if let Some(check) = self.closing.clone().filter(|_| opened) {
                             self.set_state(BotState::Stopping, check.message.clone(), out);
                             let close = ForceClose { side, check };

@@ -181,8 +181,11 @@ impl Position {
             return Ok(Money::ZERO);
         }
         let value = exact::mul(mark.0, self.qty.0)?;
-        let pnl = exact::sub(value, self.entry_value.0)?;
-        Ok(Money(exact::mul(pnl, self.sign())?))
+        let pnl = match self.side {
+            Some(PositionSide::Short) => exact::sub(self.entry_value.0, value)?,
+            _ => exact::sub(value, self.entry_value.0)?,
+        };
+        Ok(Money(pnl))
     }
 
     /// What the position adds to equity: spot `qty·mark`, perpetual its unrealized P&L. Without

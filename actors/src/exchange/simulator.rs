@@ -35,8 +35,8 @@ use charon_events::payload::order::{
     OrderType, PositionUpdated, Side,
 };
 use charon_events::{
-    ActorId, BotId, ClientOrderId, Envelope, Event, Money, Origin, Price, Quantity, Rate, Symbol,
-    Venue,
+    ActorId, BotId, ClientOrderId, Envelope, Event, EventKind, Money, Origin, Price, Quantity,
+    Rate, Symbol, Venue,
 };
 use rust_decimal::Decimal;
 
@@ -69,9 +69,11 @@ struct Market {
     liquidation: Cell<Option<(LiquidationKey, Option<Price>)>>,
 }
 
+/// Entry and leverage as their exact representations (a cache key compared byte for byte,
+/// cheaper than comparing decimals), and the side.
 type LiquidationKey = (
-    Price,
-    Rate,
+    [u8; 16],
+    [u8; 16],
     Option<charon_events::payload::order::PositionSide>,
 );
 
@@ -290,7 +292,11 @@ impl SimulatedExchange {
         };
         let mark = market.mark.unwrap_or(position.avg_entry);
         // The estimate depends on the entry, leverage and side only: computed when they change.
-        let key = (position.avg_entry, position.leverage, position.side);
+        let key = (
+            position.avg_entry.0.serialize(),
+            position.leverage.0.serialize(),
+            position.side,
+        );
         let liquidation = match market.liquidation.get() {
             Some((cached, price)) if cached == key => price,
             _ => {
@@ -382,10 +388,15 @@ impl SimulatedExchange {
             return;
         }
         if event.origin == Origin::Input {
-            if let Some(market) = self.markets.get_mut(&symbol) {
-                market.reference = Some(*bar);
+            let Some(market) = self.markets.get_mut(&symbol) else {
+                return;
+            };
+            market.reference = Some(*bar);
+            let queue = std::mem::take(&mut market.queue);
+            // Filled at the open, before the close becomes the mark.
+            for working in queue {
+                self.fill(working, bar.open, out);
             }
-            self.fill_queued(symbol, |_| bar.open, out);
             if let Some(market) = self.markets.get_mut(&symbol) {
                 market.mark = Some(bar.close);
             }
@@ -480,6 +491,19 @@ fn fraction_8dp(part: Decimal, whole: Decimal) -> Decimal {
 impl Actor for SimulatedExchange {
     fn id(&self) -> ActorId {
         ActorId::Exchange(self.venue)
+    }
+
+    fn kinds(&self) -> Option<&'static [EventKind]> {
+        Some(&[
+            EventKind::Trade,
+            EventKind::BookTicker,
+            EventKind::FundingRate,
+            EventKind::MarkPrice,
+            EventKind::Bar,
+            EventKind::OrderIntent,
+            EventKind::OrderApproved,
+            EventKind::OrderVetoed,
+        ])
     }
 
     fn concerns(&self, event: &Envelope) -> bool {

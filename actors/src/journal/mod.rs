@@ -3,7 +3,8 @@
 //! until nothing more is derived; only then does it take the next input. The order of a log is
 //! therefore a function of its inputs alone, whatever paced them (DESIGN.md, "Determinism").
 //!
-//! - **Delivery order**: an event goes to every actor it concerns in `ActorId` order; what
+//! - **Delivery order**: an event goes to every actor it concerns in `ActorId` order (only
+//!   actors whose [`Actor::kinds`] include its kind are asked); what
 //!   they derive is appended in that order, after the event, before anything else is delivered
 //!   (a FIFO queue: each event's derived events follow all events queued before them).
 //! - **Cause and time**: every derived event carries the seq and the time of the *input* at
@@ -16,9 +17,9 @@
 mod shell;
 mod sink;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
-use charon_events::{ActorId, BotId, Envelope, Event, Seq, Symbol, Timestamp};
+use charon_events::{ActorId, BotId, Envelope, Event, EventKind, Seq, Symbol, Timestamp};
 
 pub use shell::{ActixJournal, Deliver, Shell};
 pub use sink::{EventSink, InputMode, LogSink, MemorySink, SinkError};
@@ -30,6 +31,13 @@ pub const MAX_CASCADE: usize = 100_000;
 /// envelopes and derives events only through [`Derived`].
 pub trait Actor {
     fn id(&self) -> ActorId;
+    /// The only kinds of event that can concern this actor (`None`: any kind). The Journal
+    /// asks [`Actor::concerns`] only about events of these kinds, so most events never reach
+    /// most actors at all. It must agree with `concerns`: an event of any other kind must not
+    /// concern the actor (each actor's tests check this against one event of every kind).
+    fn kinds(&self) -> Option<&'static [EventKind]> {
+        None
+    }
     /// Whether `event` concerns this actor; only then is it delivered.
     fn concerns(&self, event: &Envelope) -> bool;
     /// Reacts to `event`, deriving events through `out`.
@@ -83,33 +91,55 @@ pub struct JournalStats {
     pub derived: u64,
 }
 
-/// One input's cascade in progress: the queue of events still to deliver and the count of
-/// what it derived. Both drivers (direct and actix) run cascades through it, so they differ
-/// only in how an event reaches the actors.
+/// One input's cascade in progress: its events in delivery order (the input first, then what
+/// was derived, appended in actor order) and how far delivery has got. Both drivers (direct
+/// and actix) run cascades through it, so they differ only in how an event reaches the
+/// actors. Events are delivered in place and the buffer is reused from input to input: an
+/// envelope is moved once, when it is appended, not queued and dequeued.
 struct Cascade {
     root: Seq,
     ts: Timestamp,
-    queue: VecDeque<Envelope>,
+    events: Vec<Envelope>,
+    next: usize,
     derived: usize,
 }
 
 impl Cascade {
-    fn begin<S: EventSink>(sink: &mut S, mut input: Envelope) -> Result<Self, JournalError> {
-        let root = sink.input(&mut input)?;
-        let ts = input.ts;
-        Ok(Self {
-            root,
-            ts,
-            queue: VecDeque::from([input]),
+    fn new() -> Self {
+        Self {
+            root: 0,
+            ts: Timestamp::from_nanos(0),
+            events: Vec::new(),
+            next: 0,
             derived: 0,
+        }
+    }
+
+    fn begin<S: EventSink>(
+        &mut self,
+        sink: &mut S,
+        mut input: Envelope,
+    ) -> Result<(), JournalError> {
+        self.events.clear();
+        self.root = sink.input(&mut input)?;
+        self.ts = input.ts;
+        self.events.push(input);
+        self.next = 0;
+        self.derived = 0;
+        Ok(())
+    }
+
+    /// The index of the next event to deliver, if any is left.
+    fn next_event(&mut self) -> Option<usize> {
+        let index = self.next;
+        (index < self.events.len()).then(|| {
+            self.next += 1;
+            index
         })
     }
 
-    fn next_event(&mut self) -> Option<Envelope> {
-        self.queue.pop_front()
-    }
-
-    /// Appends what the actors derived from one event (in actor order) and queues it.
+    /// Appends what the actors derived from one event (in actor order), to be delivered after
+    /// everything already in the cascade.
     fn derived<S: EventSink>(
         &mut self,
         sink: &mut S,
@@ -124,7 +154,7 @@ impl Cascade {
         }
         sink.derived(events)?;
         let count = events.len() as u64;
-        self.queue.extend(events.drain(..));
+        self.events.append(events);
         Ok(count)
     }
 }
@@ -148,6 +178,28 @@ fn deliver(
     }
 }
 
+/// For each event kind, the actors (by index, in delivery order) that may be concerned with it.
+struct Routes(Vec<Vec<usize>>);
+
+impl Routes {
+    fn of(actors: &[Box<dyn Actor>]) -> Routes {
+        let mut routes = vec![Vec::new(); EventKind::ALL.len()];
+        for (index, actor) in actors.iter().enumerate() {
+            match actor.kinds() {
+                Some(kinds) => kinds
+                    .iter()
+                    .for_each(|&kind| routes[kind as usize].push(index)),
+                None => routes.iter_mut().for_each(|route| route.push(index)),
+            }
+        }
+        Routes(routes)
+    }
+
+    fn to(&self, event: &Envelope) -> &[usize] {
+        &self.0[event.payload.kind() as usize]
+    }
+}
+
 fn sorted_unique(mut actors: Vec<Box<dyn Actor>>) -> Result<Vec<Box<dyn Actor>>, JournalError> {
     actors.sort_by_key(|actor| actor.id());
     let mut seen = BTreeSet::new();
@@ -163,17 +215,22 @@ fn sorted_unique(mut actors: Vec<Box<dyn Actor>>) -> Result<Vec<Box<dyn Actor>>,
 /// direct driver, which backtests use for speed.
 pub struct Journal<S: EventSink> {
     actors: Vec<Box<dyn Actor>>,
+    routes: Routes,
     sink: S,
     stats: JournalStats,
+    cascade: Cascade,
     scratch: Vec<Envelope>,
 }
 
 impl<S: EventSink> Journal<S> {
     pub fn new(actors: Vec<Box<dyn Actor>>, sink: S) -> Result<Self, JournalError> {
+        let actors = sorted_unique(actors)?;
         Ok(Self {
-            actors: sorted_unique(actors)?,
+            routes: Routes::of(&actors),
+            actors,
             sink,
             stats: JournalStats::default(),
+            cascade: Cascade::new(),
             scratch: Vec::new(),
         })
     }
@@ -192,13 +249,15 @@ impl<S: EventSink> Journal<S> {
 
     /// Records `input` and runs its cascade to completion.
     pub fn process(&mut self, input: Envelope) -> Result<(), JournalError> {
-        let mut cascade = Cascade::begin(&mut self.sink, input)?;
+        let cascade = &mut self.cascade;
+        cascade.begin(&mut self.sink, input)?;
         self.stats.inputs += 1;
-        while let Some(event) = cascade.next_event() {
-            for actor in self.actors.iter_mut() {
+        while let Some(index) = cascade.next_event() {
+            let event = &cascade.events[index];
+            for &actor in self.routes.to(event) {
                 deliver(
-                    actor.as_mut(),
-                    &event,
+                    self.actors[actor].as_mut(),
+                    event,
                     cascade.root,
                     cascade.ts,
                     &mut self.scratch,

@@ -7,7 +7,9 @@
 use actix::{Actor as ActixActor, Addr, Context, Handler, Message, MessageResult};
 use charon_events::{ActorId, Envelope, Seq, Timestamp};
 
-use super::{deliver, sorted_unique, Actor, Cascade, EventSink, JournalError, JournalStats};
+use super::{
+    deliver, sorted_unique, Actor, Cascade, EventSink, JournalError, JournalStats, Routes,
+};
 
 /// An event for an actor to react to, with its cascade's cause and time.
 pub struct Deliver {
@@ -49,22 +51,28 @@ impl Handler<Deliver> for Shell {
 /// The Journal over actix actors. Must be started inside an actix system.
 pub struct ActixJournal<S: EventSink> {
     actors: Vec<(ActorId, Addr<Shell>)>,
+    routes: Routes,
     sink: S,
     stats: JournalStats,
+    cascade: Cascade,
     scratch: Vec<Envelope>,
 }
 
 impl<S: EventSink> ActixJournal<S> {
     /// Starts one actix actor per state machine on the current arbiter.
     pub fn start(actors: Vec<Box<dyn Actor>>, sink: S) -> Result<Self, JournalError> {
-        let actors = sorted_unique(actors)?
+        let actors = sorted_unique(actors)?;
+        let routes = Routes::of(&actors);
+        let actors = actors
             .into_iter()
             .map(|state| (state.id(), Shell { state }.start()))
             .collect();
         Ok(Self {
             actors,
+            routes,
             sink,
             stats: JournalStats::default(),
+            cascade: Cascade::new(),
             scratch: Vec::new(),
         })
     }
@@ -79,12 +87,14 @@ impl<S: EventSink> ActixJournal<S> {
 
     /// Records `input` and runs its cascade to completion through the actors' mailboxes.
     pub async fn process(&mut self, input: Envelope) -> Result<(), JournalError> {
-        let mut cascade = Cascade::begin(&mut self.sink, input)?;
+        let cascade = &mut self.cascade;
+        cascade.begin(&mut self.sink, input)?;
         self.stats.inputs += 1;
-        while let Some(event) = cascade.next_event() {
-            for (id, address) in &self.actors {
+        while let Some(index) = cascade.next_event() {
+            for &actor in self.routes.to(&cascade.events[index]) {
+                let (id, address) = &self.actors[actor];
                 let message = Deliver {
-                    event: event.clone(),
+                    event: cascade.events[index].clone(),
                     cause: cascade.root,
                     ts: cascade.ts,
                 };

@@ -39,12 +39,12 @@ use charon_events::payload::order::{
 use charon_events::payload::risk::{RiskCheck, RiskRule, Signal, SignalAction, SignalSource};
 use charon_events::payload::{control::Alert, control::AlertKind, control::Severity};
 use charon_events::{
-    ActorId, BotId, ClientOrderId, Envelope, Event, Money, Num, Origin, Price, Quantity, Rate, Seq,
-    Symbol,
+    ActorId, BotId, ClientOrderId, Envelope, Event, EventKind, Money, Num, Origin, Price, Quantity,
+    Rate, Seq, Symbol,
 };
 use rust_decimal::Decimal;
 
-use crate::bars::{BarAggregator, BarResampler};
+use crate::bars::{nearest_f64, BarAggregator, BarResampler};
 use crate::config::{FillAt, MarketKind, PairConfig};
 use crate::exchange::{bar_exit, ExitKind};
 use crate::indicators::Candle;
@@ -65,13 +65,37 @@ pub enum PositionState {
 }
 
 /// The position as the Exchange last reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Held {
     side: PositionSide,
     qty: Quantity,
     avg_entry: Price,
     stop: Option<Price>,
     target: Option<Price>,
+    /// The levels as the nearest doubles (±∞ when absent; `None` when a level has no
+    /// correctly rounded fast conversion), for [`Held::clear_of`].
+    levels_f64: Option<(f64, f64)>,
+}
+
+impl Held {
+    /// Whether `bar` certainly reaches neither level, judged in `f64`: most bars do, and
+    /// comparing decimals of different scales costs several times more. Exact, not a
+    /// heuristic: conversion to the nearest double never reverses an order (`a ≤ b` gives
+    /// `f(a) ≤ f(b)`), so a strict comparison of the doubles implies the same of the decimals;
+    /// anything closer is left to [`bar_exit`]'s exact comparison.
+    fn clear_of(&self, bar: &Bar) -> bool {
+        let (Some((stop, target)), Some(low), Some(high)) = (
+            self.levels_f64,
+            nearest_f64(bar.low.0),
+            nearest_f64(bar.high.0),
+        ) else {
+            return false;
+        };
+        match self.side {
+            PositionSide::Long => low > stop && high < target,
+            PositionSide::Short => high < stop && low > target,
+        }
+    }
 }
 
 /// What a Pair is built from.
@@ -242,6 +266,9 @@ impl Pair {
             return;
         }
         let Some(held) = self.held else { return };
+        if held.clear_of(bar) {
+            return;
+        }
         let Some((price, kind)) = bar_exit(held.side, bar, held.stop, held.target) else {
             return;
         };
@@ -545,16 +572,28 @@ impl Pair {
             PositionSide::Long => Decimal::ONE,
             PositionSide::Short => Decimal::NEGATIVE_ONE,
         };
+        let stop = exits
+            .stop_loss_pct
+            .and_then(|pct| moved_by_pct(avg_entry, -sign * pct));
+        let target = exits
+            .take_profit_pct
+            .and_then(|pct| moved_by_pct(avg_entry, sign * pct));
+        // Absent levels are never reached: beyond every price on the side they would be.
+        let (below, above) = (f64::NEG_INFINITY, f64::INFINITY);
+        let (stop_absent, target_absent) = match side {
+            PositionSide::Long => (below, above),
+            PositionSide::Short => (above, below),
+        };
         Held {
             side,
             qty,
             avg_entry,
-            stop: exits
-                .stop_loss_pct
-                .and_then(|pct| moved_by_pct(avg_entry, -sign * pct)),
-            target: exits
-                .take_profit_pct
-                .and_then(|pct| moved_by_pct(avg_entry, sign * pct)),
+            stop,
+            target,
+            levels_f64: Option::zip(
+                stop.map_or(Some(stop_absent), |level| nearest_f64(level.0)),
+                target.map_or(Some(target_absent), |level| nearest_f64(level.0)),
+            ),
         }
     }
 
@@ -586,6 +625,20 @@ impl Pair {
 impl Actor for Pair {
     fn id(&self) -> ActorId {
         ActorId::Pair(self.symbol)
+    }
+
+    fn kinds(&self) -> Option<&'static [EventKind]> {
+        Some(&[
+            EventKind::Trade,
+            EventKind::Bar,
+            EventKind::OrderFilled,
+            EventKind::OrderRejected,
+            EventKind::OrderVetoed,
+            EventKind::PositionUpdated,
+            EventKind::ForceClose,
+            EventKind::EquityUpdated,
+            EventKind::BotStateChanged,
+        ])
     }
 
     fn concerns(&self, event: &Envelope) -> bool {

@@ -881,3 +881,65 @@ fn a_refused_add_on_hands_its_bar_back_to_the_stop_check() {
     );
     assert_eq!(h.state(), PositionState::Exiting(exit.order_id));
 }
+
+mod clear_of {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The f64 filter never hides an exit: whenever it says a bar is clear of both levels,
+        /// the exact check finds no exit either. Bar extremes are drawn a few units of their
+        /// last place away from the levels, where a careless filter would go wrong.
+        #[test]
+        fn a_clear_bar_has_no_exit(
+            long in any::<bool>(),
+            entry in 1_000i64..100_000_000, entry_scale in 0u32..9,
+            stop_pct in prop::option::of(1i64..5_000),
+            target_pct in prop::option::of(1i64..5_000),
+            near in prop::array::uniform2(-3i64..=3),
+            place in 0u32..12,
+        ) {
+            let avg = Price(Decimal::new(entry, entry_scale));
+            let side = if long { PositionSide::Long } else { PositionSide::Short };
+            let sign = if long { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+            let level = |pct: i64, toward: Decimal| {
+                moved_by_pct(avg, toward * Decimal::new(pct, 2)).unwrap()
+            };
+            let stop = stop_pct.map(|pct| level(pct, -sign));
+            let target = target_pct.map(|pct| level(pct, sign));
+            // The adverse extreme near the stop (or the entry), the favourable near the target.
+            let unit = Decimal::new(1, place);
+            let adverse = stop.unwrap_or(avg).0 + Decimal::from(near[0]) * unit;
+            let favourable = target.unwrap_or(avg).0 + Decimal::from(near[1]) * unit;
+            let (low, high) = if long { (adverse, favourable) } else { (favourable, adverse) };
+            prop_assume!(low > Decimal::ZERO && low <= high);
+            let bar = Bar {
+                interval: Interval(60),
+                open_time: Timestamp::from_millis(0),
+                open: Price(low),
+                high: Price(high),
+                low: Price(low),
+                close: Price(high),
+                volume: Quantity::ZERO,
+                trades: None,
+                closed: true,
+            };
+            let (below, above) = (f64::NEG_INFINITY, f64::INFINITY);
+            let (stop_absent, target_absent) = if long { (below, above) } else { (above, below) };
+            let held = Held {
+                side,
+                qty: Quantity::new(1, 0),
+                avg_entry: avg,
+                stop,
+                target,
+                levels_f64: Option::zip(
+                    stop.map_or(Some(stop_absent), |l| crate::bars::nearest_f64(l.0)),
+                    target.map_or(Some(target_absent), |l| crate::bars::nearest_f64(l.0)),
+                ),
+            };
+            if held.clear_of(&bar) {
+                prop_assert_eq!(bar_exit(side, &bar, stop, target), None);
+            }
+        }
+    }
+}

@@ -30,7 +30,7 @@ use charon_events::payload::order::{
     OrderApproved, OrderIntent, OrderPurpose, OrderVetoed, PositionSide, PositionUpdated,
 };
 use charon_events::payload::risk::{ForceClose, RiskCheck, RiskRule};
-use charon_events::{ActorId, BotId, Envelope, Event, Money, Num, Quantity, Symbol};
+use charon_events::{ActorId, BotId, Envelope, Event, EventKind, Money, Num, Quantity, Symbol};
 use rust_decimal::Decimal;
 
 use crate::config::{BotConfig, PairConfig};
@@ -46,6 +46,8 @@ struct PairRisk {
     peak_pnl: Decimal,
     /// The pair hit its max drawdown: entries are vetoed.
     halted: bool,
+    /// `max_drawdown_pct` of the bot's capital, as an amount.
+    limit_fall: Option<Decimal>,
 }
 
 /// The RiskSupervisor actor of one bot (see the module documentation).
@@ -69,6 +71,7 @@ impl RiskSupervisor {
                     qty: Quantity::ZERO,
                     peak_pnl: Decimal::ZERO,
                     halted: false,
+                    limit_fall: None,
                 };
                 (pair.symbol, risk)
             })
@@ -178,9 +181,12 @@ impl RiskSupervisor {
         let (Some(limit), false) = (risk.config.max_drawdown_pct, risk.halted) else {
             return;
         };
-        // drawdown% = (peak − pnl) / capital · 100, compared without dividing on every update.
+        // The fall from the peak that is `limit` percent of the capital, computed once.
+        let limit_fall = *risk
+            .limit_fall
+            .get_or_insert_with(|| limit * capital / Decimal::ONE_HUNDRED);
         let fall = risk.peak_pnl - pnl;
-        if capital <= Decimal::ZERO || fall * Decimal::ONE_HUNDRED < limit * capital {
+        if capital <= Decimal::ZERO || fall < limit_fall {
             return;
         }
         let drawdown_pct = fall / capital * Decimal::ONE_HUNDRED;
@@ -207,6 +213,14 @@ impl RiskSupervisor {
 impl Actor for RiskSupervisor {
     fn id(&self) -> ActorId {
         ActorId::RiskSupervisor(self.bot)
+    }
+
+    fn kinds(&self) -> Option<&'static [EventKind]> {
+        Some(&[
+            EventKind::OrderIntent,
+            EventKind::PositionUpdated,
+            EventKind::BotStateChanged,
+        ])
     }
 
     fn concerns(&self, event: &Envelope) -> bool {
