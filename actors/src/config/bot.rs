@@ -4,6 +4,9 @@ use charon_events::{BotId, Money, Quantity, Symbol};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::exits::ExitConfig;
+use super::gates::GatesConfig;
+use super::risk::RiskConfig;
 use super::simulation::SimulationConfig;
 
 /// A configuration file: one or more bots. A pair belongs to one bot only.
@@ -29,6 +32,9 @@ pub struct BotConfig {
     /// Close everything and stop the bot once equity is down this many percent.
     #[serde(default)]
     pub stop_loss_pct: Option<Decimal>,
+    /// The RiskSupervisor's limits (layer 3).
+    #[serde(default)]
+    pub risk: RiskConfig,
     pub pair: Vec<PairConfig>,
 }
 
@@ -54,8 +60,12 @@ pub struct PairConfig {
     #[serde(default = "default_timeframe")]
     pub timeframe: String,
     pub sizing: SizingConfig,
+    /// Exit rules (layer 1).
     #[serde(default)]
     pub exits: ExitConfig,
+    /// Entry gates (layer 2).
+    #[serde(default)]
+    pub gates: GatesConfig,
     /// Stop trading the pair (close and block entries) once its drawdown reaches this percent.
     #[serde(default)]
     pub max_drawdown_pct: Option<Decimal>,
@@ -90,15 +100,6 @@ pub enum PerTrade {
     Quantity(Quantity),
     Quote(Money),
     EquityPct(Decimal),
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExitConfig {
-    #[serde(default)]
-    pub stop_loss_pct: Option<Decimal>,
-    #[serde(default)]
-    pub take_profit_pct: Option<Decimal>,
 }
 
 /// Adding to a winning position: after each further move of `trigger_move_pct` in its favour,

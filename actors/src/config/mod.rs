@@ -5,13 +5,17 @@
 //! docs/CONFIG.md documents every key.
 
 mod bot;
+mod exits;
+mod gates;
+mod risk;
 mod simulation;
 mod template;
 mod validate;
 
-pub use bot::{
-    AddOnConfig, BotConfig, Config, ExitConfig, MarketKind, PairConfig, PerTrade, SizingConfig,
-};
+pub use bot::{AddOnConfig, BotConfig, Config, MarketKind, PairConfig, PerTrade, SizingConfig};
+pub use exits::ExitConfig;
+pub use gates::GatesConfig;
+pub use risk::RiskConfig;
 pub use simulation::{FillAt, SimulationConfig};
 pub use template::{RuleSet, StrategyTemplate};
 pub use validate::{validate, Invalid};

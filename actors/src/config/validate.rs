@@ -66,6 +66,9 @@ pub fn validate(config: &Config) -> Vec<Invalid> {
         }
         check.positive(format!("{at}.initial_capital"), bot.initial_capital.0);
         check.pct(format!("{at}.stop_loss_pct"), bot.stop_loss_pct, hundred);
+        check
+            .problems
+            .extend(bot.risk.problems(&format!("{at}.risk")));
         check.pct(
             format!("{at}.take_profit_pct"),
             bot.take_profit_pct,
@@ -185,6 +188,12 @@ fn check_pair(check: &mut Checker, at: &str, bot: &BotConfig, pair: &PairConfig)
         pair.exits.take_profit_pct,
         Decimal::MAX,
     );
+    check
+        .problems
+        .extend(pair.exits.problems(&format!("{at}.exits")));
+    check
+        .problems
+        .extend(pair.gates.problems(&format!("{at}.gates")));
     check.pct(
         format!("{at}.max_drawdown_pct"),
         pair.max_drawdown_pct,
