@@ -8,6 +8,7 @@ pub mod bars;
 pub mod bot;
 pub mod config;
 pub mod exchange;
+pub mod gates;
 pub mod indicators;
 pub mod journal;
 pub mod pair;
