@@ -151,7 +151,7 @@ fn a_missing_and_an_unknown_field() {
         "u.toml",
         &format!("{ONE_PAIR}exits = {{ stop_los_pct = 2 }}\n"),
     );
-    assert!(lines[0].ends_with("u.toml:10:11: bot[0].pair[0].exits.stop_los_pct: unknown field `stop_los_pct`, expected `stop_loss_pct` or `take_profit_pct`"), "{lines:?}");
+    assert!(lines[0].ends_with("u.toml:10:11: bot[0].pair[0].exits.stop_los_pct: unknown field `stop_los_pct`, expected one of `stop_loss_pct`, `take_profit_pct`, `trailing_stop_pct`, `trailing_activation_pct`, `break_even_after_pct`, `chandelier_atr_mult`, `chandelier_atr_period`, `volatility_atr_mult`, `volatility_atr_period`, `max_bars`, `max_duration`, `signal_flip`"), "{lines:?}");
 }
 
 #[test]

@@ -147,12 +147,13 @@ fn an_ema_cross_enters_and_is_stopped_inside_its_entry_bar() {
             (15, "position_updated", Some(11)),
             (16, "equity_updated", Some(11)),
             // ...and the pair, learning of its fill, finds the stop inside this bar.
-            (17, "order_intent", Some(11)),
-            (18, "order_approved", Some(11)),
-            (19, "order_filled", Some(11)),
-            (20, "position_updated", Some(11)),
-            (21, "equity_updated", Some(11)),
-            (22, "bar", None),
+            (17, "signal", Some(11)),
+            (18, "order_intent", Some(11)),
+            (19, "order_approved", Some(11)),
+            (20, "order_filled", Some(11)),
+            (21, "position_updated", Some(11)),
+            (22, "equity_updated", Some(11)),
+            (23, "bar", None),
         ]
     );
     let origins: Vec<_> = events.iter().map(|event| event.origin).collect();
@@ -162,7 +163,10 @@ fn an_ema_cross_enters_and_is_stopped_inside_its_entry_bar() {
     assert_eq!(origins[1], Origin::Derived(ActorId::Bot(bot())));
     assert_eq!(origins[7..10], [pair, pair, risk]);
     assert_eq!(origins[11..16], [exchange; 5]);
-    assert_eq!(origins[16..21], [pair, risk, exchange, exchange, exchange]);
+    assert_eq!(
+        origins[16..22],
+        [pair, pair, risk, exchange, exchange, exchange]
+    );
 
     // 1000 at the close of 104: 9.615384615… rounded down to 9.61538461.
     let Event::OrderIntent(entry) = &event(events, 9).payload else {
@@ -199,7 +203,7 @@ fn an_ema_cross_enters_and_is_stopped_inside_its_entry_bar() {
     assert_eq!(equity.equity, m("9979.75961539"));
 
     // The stop: 105·(1 − 2/100) = 102.9, above the bar's low of 102, below its open.
-    let Event::OrderIntent(stop) = &event(events, 17).payload else {
+    let Event::OrderIntent(stop) = &event(events, 18).payload else {
         unreachable!()
     };
     let stop_id = ClientOrderId {
@@ -218,18 +222,18 @@ fn an_ema_cross_enters_and_is_stopped_inside_its_entry_bar() {
     assert!(stop.reduce_only);
     // Filled at the stop itself: 989.423076369, fee 0.989423076369 booked at 0.98942308, a
     // loss of 989.423076369 − 1009.61538405 = −20.192307681.
-    let Event::OrderFilled(filled) = &event(events, 19).payload else {
+    let Event::OrderFilled(filled) = &event(events, 20).payload else {
         unreachable!()
     };
     assert_eq!(filled.fill.order_id, stop_id);
     assert_eq!(filled.fill.price, p("102.9"));
-    let Event::PositionUpdated(position) = &event(events, 20).payload else {
+    let Event::PositionUpdated(position) = &event(events, 21).payload else {
         unreachable!()
     };
     assert_eq!((position.side, position.qty), (None, Quantity::ZERO));
     assert_eq!(position.realized_pnl, m("-20.192307681"));
     assert_eq!(position.fees, m("1.99903847"));
-    let Event::EquityUpdated(equity) = &event(events, 21).payload else {
+    let Event::EquityUpdated(equity) = &event(events, 22).payload else {
         unreachable!()
     };
     // 8989.37500056 + 989.423076369 − 0.98942308.

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use charon_events::payload::market::Interval;
-use charon_events::{Symbol, Venue};
+use charon_events::{Rate, Symbol, Venue};
+use rust_decimal::Decimal;
 
 use crate::bars::BarError;
 use crate::bot::Bot;
@@ -70,11 +71,10 @@ pub fn build_actors(
                         timeframe: pair.timeframe.clone(),
                         reason,
                     })?;
-            let rules =
-                StrategyRules::new(template, pair.market).map_err(|source| SetupError::Rules {
-                    pair: symbol,
-                    source,
-                })?;
+            let rules = StrategyRules::new(template).map_err(|source| SetupError::Rules {
+                pair: symbol,
+                source,
+            })?;
             let setup = PairSetup {
                 bot: bot.name,
                 config: pair.clone(),
@@ -82,6 +82,7 @@ pub fn build_actors(
                 rules,
                 initial_equity: bot.initial_capital,
                 fill_at: config.simulation.fill,
+                taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
             };
             let pair = Pair::new(setup).map_err(|source| SetupError::Bars {
                 pair: symbol,

@@ -9,23 +9,33 @@
 //!   what the strategy saw. Once an input bar of the symbol has been seen, trades no longer
 //!   build bars (the data has bars; trades then only move stops).
 //! - **Exits before rules.** Every market input (a bar of any length, or a trade read as a
-//!   bar of one price) is checked against the position's stop-loss and take-profit with
-//!   [`bar_exit`] before anything else; a level reached derives a `StopMarket` or
-//!   `TakeProfitMarket` intent that the Exchange fills against the same input. When a fill
+//!   bar of one price) is checked against the position's effective stop and its take-profit
+//!   ([`exits`]: the exit rules of risk layer 1 combine into those two levels) with
+//!   [`bar_exit`] before anything else; a level reached derives a `Signal` naming the rule
+//!   and a `StopMarket` or `TakeProfitMarket` intent that the Exchange fills against the same
+//!   input. Levels a closed bar moved apply from the next market input on. When a fill
 //!   opens or adds to the position, the input it filled at is checked at once (an entry at a
 //!   bar's open can be stopped inside that bar), except with same-bar-close fills, whose
 //!   range lies before the fill; when an add-on is refused instead, the input it waited on is
 //!   checked then.
 //! - **Rules** are evaluated at each closed bar of the timeframe: an entry rule fires only
-//!   when flat and the bot is running; an exit rule only when open. One order is in flight at
-//!   a time; while it is, rules are still evaluated (indicators must see every bar) but
-//!   nothing is asked.
+//!   when flat and the bot is running (a short entry only on a perpetual); when open, the
+//!   template's exit rule, then the signal flip (the opposite entry rule), then the time stop
+//!   close at market, each after a `Signal` naming it. One order is in flight at a time;
+//!   while it is, rules are still evaluated (indicators must see every bar) but nothing is
+//!   asked.
+//! - **Gates** (layer 2, [`Gates`]) see every closed bar of the timeframe and every funding
+//!   rate of the symbol; an entry signal they block is recorded as `signal` then
+//!   `signal_blocked`, and no order is asked. They apply to entries, not to add-ons (an
+//!   add-on grows a trade the gates already let in; the size cap and the RiskSupervisor still
+//!   apply).
 //! - **Add-ons**: when open, after each further move of `trigger_move_pct` in the position's
 //!   favour from the last fill, add `size_pct` of the first entry's size, within the cap.
 //! - **Force closes** (from the Bot or the RiskSupervisor) become a market exit at once, or
 //!   as soon as an order in flight has filled.
 //! - **Order ids** are `(pair, input seq, leg)`: the same inputs give the same ids.
 
+pub mod exits;
 mod sizing;
 
 #[cfg(test)]
@@ -40,17 +50,18 @@ use charon_events::payload::risk::{RiskCheck, RiskRule, Signal, SignalAction, Si
 use charon_events::payload::{control::Alert, control::AlertKind, control::Severity};
 use charon_events::{
     ActorId, BotId, ClientOrderId, Envelope, Event, EventKind, Money, Num, Origin, Price, Quantity,
-    Rate, Seq, Symbol,
+    Rate, Seq, Symbol, Timestamp,
 };
-use rust_decimal::Decimal;
 
 use crate::bars::{nearest_f64, BarAggregator, BarResampler};
 use crate::config::{FillAt, MarketKind, PairConfig};
 use crate::exchange::{bar_exit, ExitKind};
+use crate::gates::Gates;
 use crate::indicators::Candle;
 use crate::journal::{Actor, Derived};
 use crate::strategy::rules::{Fired, StrategyRules};
 
+use exits::{rule_name, ExitRules, Level};
 pub use sizing::{add_on_qty, moved_by_pct, per_trade_qty, within_cap, QTY_DP};
 
 /// Where the pair's position stands. `Entering`, `Adding` and `Exiting` hold the order in
@@ -70,7 +81,10 @@ struct Held {
     side: PositionSide,
     qty: Quantity,
     avg_entry: Price,
+    /// The effective stop ([`ExitRules::stop`]).
     stop: Option<Price>,
+    /// The rule the effective stop belongs to.
+    stop_rule: RiskRule,
     target: Option<Price>,
     /// The levels as the nearest doubles (±∞ when absent; `None` when a level has no
     /// correctly rounded fast conversion), for [`Held::clear_of`].
@@ -78,6 +92,34 @@ struct Held {
 }
 
 impl Held {
+    fn new(
+        side: PositionSide,
+        qty: Quantity,
+        avg_entry: Price,
+        stop: Option<Level>,
+        target: Option<Price>,
+    ) -> Held {
+        // Absent levels are never reached: beyond every price on the side they would be.
+        let (below, above) = (f64::NEG_INFINITY, f64::INFINITY);
+        let (stop_absent, target_absent) = match side {
+            PositionSide::Long => (below, above),
+            PositionSide::Short => (above, below),
+        };
+        let stop_price = stop.map(|level| level.price);
+        Held {
+            side,
+            qty,
+            avg_entry,
+            stop: stop_price,
+            stop_rule: stop.map_or(RiskRule::StopLoss, |level| level.rule),
+            target,
+            levels_f64: Option::zip(
+                stop_price.map_or(Some(stop_absent), |level| nearest_f64(level.0)),
+                target.map_or(Some(target_absent), |level| nearest_f64(level.0)),
+            ),
+        }
+    }
+
     /// Whether `bar` certainly reaches neither level, judged in `f64`: most bars do, and
     /// comparing decimals of different scales costs several times more. Exact, not a
     /// heuristic: conversion to the nearest double never reverses an order (`a ≤ b` gives
@@ -108,6 +150,8 @@ pub struct PairSetup {
     /// The bot's equity before any update arrives (its initial capital).
     pub initial_equity: Money,
     pub fill_at: FillAt,
+    /// The taker fee as a fraction (0.0005 for 0.05%): the break-even stop covers two.
+    pub taker_fee: Rate,
 }
 
 /// The Pair actor (see the module documentation).
@@ -118,6 +162,8 @@ pub struct Pair {
     config: PairConfig,
     timeframe: Interval,
     rules: StrategyRules,
+    /// Layer 2: checks between an entry signal and its order.
+    gates: Gates,
     fill_at: FillAt,
     from_trades: BarAggregator,
     from_bars: BarResampler,
@@ -129,6 +175,10 @@ pub struct Pair {
     reference: Option<Bar>,
     state: PositionState,
     held: Option<Held>,
+    /// The exit rules and their state for the position.
+    exits: ExitRules,
+    /// When the entry order filled (its event's time), until the position is known.
+    entry_ts: Option<Timestamp>,
     first_entry_qty: Quantity,
     adds: u32,
     last_fill_price: Price,
@@ -151,6 +201,9 @@ impl Pair {
             symbol: setup.config.symbol,
             from_trades: BarAggregator::new(setup.timeframe)?,
             from_bars: BarResampler::new(setup.timeframe)?,
+            exits: ExitRules::new(&setup.config.exits, setup.taker_fee),
+            gates: Gates::new(&setup.config.gates),
+            entry_ts: None,
             timeframe: setup.timeframe,
             config: setup.config,
             rules: setup.rules,
@@ -200,6 +253,7 @@ impl Pair {
         }
         self.reference = Some(*bar);
         self.input_bars = true;
+        self.fold_closed_bar();
         self.check_exits(bar, out);
         if bar.interval == self.timeframe {
             self.evaluate(bar, out);
@@ -229,6 +283,7 @@ impl Pair {
             closed: true,
         };
         self.reference = Some(tick);
+        self.fold_closed_bar();
         self.check_exits(&tick, out);
         if self.input_bars {
             return;
@@ -272,57 +327,107 @@ impl Pair {
         let Some((price, kind)) = bar_exit(held.side, bar, held.stop, held.target) else {
             return;
         };
-        let (order_type, rule, level, pct) = match kind {
-            ExitKind::StopLoss => (
-                OrderType::StopMarket {
-                    trigger: held.stop.unwrap_or(price),
-                },
-                "stop_loss",
-                held.stop,
-                self.config.exits.stop_loss_pct,
-            ),
-            ExitKind::TakeProfit => (
-                OrderType::TakeProfitMarket {
-                    trigger: held.target.unwrap_or(price),
-                },
-                "take_profit",
-                held.target,
-                self.config.exits.take_profit_pct,
-            ),
+        let (order_type, rule, level) = match kind {
+            ExitKind::StopLoss => {
+                let stop = held.stop.unwrap_or(price);
+                (
+                    OrderType::StopMarket { trigger: stop },
+                    held.stop_rule,
+                    stop,
+                )
+            }
+            ExitKind::TakeProfit => {
+                let target = held.target.unwrap_or(price);
+                (
+                    OrderType::TakeProfitMarket { trigger: target },
+                    RiskRule::TakeProfit,
+                    target,
+                )
+            }
         };
-        let reason = format!(
-            "exit: {rule} {}% at {}",
-            pct.unwrap_or_default(),
-            level.unwrap_or(price)
-        );
+        let name = rule_name(rule);
+        let pct = match rule {
+            RiskRule::StopLoss => self.exits.stop_loss_pct(),
+            RiskRule::TakeProfit => self.exits.take_profit_pct(),
+            _ => None,
+        };
+        let reason = match pct {
+            Some(pct) => format!("exit: {name} {pct}% at {level}"),
+            None => format!("exit: {name} at {level}"),
+        };
+        self.signal(exit_action(held.side), name, out);
         self.exit(order_type, price, OrderPurpose::Exit, reason, out);
+    }
+
+    /// The bar of the timeframe that closed before this market input moves the exit levels now.
+    fn fold_closed_bar(&mut self) {
+        if self.exits.on_input() {
+            self.refresh_levels();
+        }
+    }
+
+    /// The position's levels as the exit rules now give them.
+    fn refresh_levels(&mut self) {
+        if let Some(held) = self.held {
+            self.held = Some(Held::new(
+                held.side,
+                held.qty,
+                held.avg_entry,
+                self.exits.stop(),
+                self.exits.target(),
+            ));
+        }
     }
 
     fn evaluate(&mut self, bar: &Bar, out: &mut Derived<'_>) {
         let fired = self.rules.on_bar(&Candle::from(bar));
+        self.gates.on_bar(bar);
+        // A bar closed earlier in this input's cascade (a resampler catching up) is folded in
+        // before this one counts.
+        self.fold_closed_bar();
+        self.exits.bar_closed(bar);
         match self.state {
             PositionState::Flat if self.running => self.maybe_enter(fired, bar, out),
             PositionState::Open => {
                 let Some(held) = self.held else { return };
-                let (exit, action, rule) = match held.side {
-                    PositionSide::Long => (fired.long_exit, SignalAction::ExitLong, "long.exit"),
-                    PositionSide::Short => {
-                        (fired.short_exit, SignalAction::ExitShort, "short.exit")
-                    }
+                let action = exit_action(held.side);
+                let (exit, rule, flip, opposite) = match held.side {
+                    PositionSide::Long => (
+                        fired.long_exit,
+                        "long.exit",
+                        fired.short_entry,
+                        "short.entry",
+                    ),
+                    PositionSide::Short => (
+                        fired.short_exit,
+                        "short.exit",
+                        fired.long_entry,
+                        "long.entry",
+                    ),
                 };
-                if exit {
-                    self.signal(action, rule, out);
-                    let reason = format!("exit: {} {rule}", self.rules.name());
-                    self.exit(
-                        OrderType::Market,
-                        bar.close,
-                        OrderPurpose::Exit,
-                        reason,
-                        out,
-                    );
-                } else if self.running {
-                    self.maybe_add(held, bar, out);
-                }
+                let (signal, reason) = if exit {
+                    (rule, format!("exit: {} {rule}", self.rules.name()))
+                } else if flip && self.exits.signal_flip() {
+                    let name = rule_name(RiskRule::SignalFlip);
+                    let reason = format!("exit: {name} {} {opposite}", self.rules.name());
+                    (name, reason)
+                } else if let Some(limit) = self.exits.time_stop(out.ts()) {
+                    let name = rule_name(RiskRule::TimeStop);
+                    (name, format!("exit: {name} {limit}"))
+                } else {
+                    if self.running {
+                        self.maybe_add(held, bar, out);
+                    }
+                    return;
+                };
+                self.signal(action, signal, out);
+                self.exit(
+                    OrderType::Market,
+                    bar.close,
+                    OrderPurpose::Exit,
+                    reason,
+                    out,
+                );
             }
             _ => {}
         }
@@ -346,6 +451,15 @@ impl Pair {
             return;
         };
         self.signal(action, rule, out);
+        let position_side = match side {
+            Side::Buy => PositionSide::Long,
+            Side::Sell => PositionSide::Short,
+        };
+        if let Some(check) = self.gates.check(position_side, bar.close) {
+            let blocked = charon_events::payload::risk::SignalBlocked { action, check };
+            self.emit(out, Event::SignalBlocked(blocked));
+            return;
+        }
         let sizing = &self.config.sizing;
         let qty = per_trade_qty(sizing.per_trade, self.equity, bar.close)
             .and_then(|qty| within_cap(qty, Quantity::ZERO, bar.close, sizing.max_position_quote));
@@ -483,12 +597,13 @@ impl Pair {
         order_id
     }
 
-    fn on_filled(&mut self, order_id: ClientOrderId, price: Price, qty: Quantity) {
+    fn on_filled(&mut self, order_id: ClientOrderId, price: Price, qty: Quantity, at: Timestamp) {
         match self.state {
             PositionState::Entering(id) if id == order_id => {
                 self.state = PositionState::Open;
                 self.first_entry_qty = qty;
                 self.adds = 0;
+                self.entry_ts = Some(at);
             }
             PositionState::Adding(id) if id == order_id => {
                 self.state = PositionState::Open;
@@ -531,10 +646,13 @@ impl Pair {
     fn on_position(
         &mut self,
         update: &charon_events::payload::order::PositionUpdated,
+        at: Timestamp,
         out: &mut Derived<'_>,
     ) {
         let Some(side) = update.side.filter(|_| !update.qty.0.is_zero()) else {
             self.held = None;
+            self.exits.closed();
+            self.entry_ts = None;
             if self.state == PositionState::Open {
                 self.state = PositionState::Flat;
             }
@@ -542,15 +660,27 @@ impl Pair {
             self.pending_close = None;
             return;
         };
-        if let Some(held) = self
-            .held
-            .as_mut()
-            .filter(|held| held.side == side && held.avg_entry == update.avg_entry)
-        {
-            // A mark-to-market update: same entry, same levels.
-            held.qty = update.qty;
-        } else {
-            self.held = Some(self.levels(side, update.qty, update.avg_entry));
+        match &mut self.held {
+            // A mark-to-market update (or a partial reduction): same entry, same levels.
+            Some(held) if held.side == side && held.avg_entry == update.avg_entry => {
+                held.qty = update.qty;
+            }
+            held => {
+                if held.is_some_and(|held| held.side == side) {
+                    // An add-on moved the average entry.
+                    self.exits.entry_changed(update.avg_entry);
+                } else {
+                    let entered = self.entry_ts.take().unwrap_or(at);
+                    self.exits.opened(side, update.avg_entry, entered);
+                }
+                self.held = Some(Held::new(
+                    side,
+                    update.qty,
+                    update.avg_entry,
+                    self.exits.stop(),
+                    self.exits.target(),
+                ));
+            }
         }
         if std::mem::take(&mut self.check_after_fill) && self.state == PositionState::Open {
             if let Some(check) = self.pending_close.take() {
@@ -562,38 +692,6 @@ impl Pair {
                     self.check_exits(&reference, out);
                 }
             }
-        }
-    }
-
-    /// The position with its stop and target levels, from the entry price.
-    fn levels(&self, side: PositionSide, qty: Quantity, avg_entry: Price) -> Held {
-        let exits = &self.config.exits;
-        let sign = match side {
-            PositionSide::Long => Decimal::ONE,
-            PositionSide::Short => Decimal::NEGATIVE_ONE,
-        };
-        let stop = exits
-            .stop_loss_pct
-            .and_then(|pct| moved_by_pct(avg_entry, -sign * pct));
-        let target = exits
-            .take_profit_pct
-            .and_then(|pct| moved_by_pct(avg_entry, sign * pct));
-        // Absent levels are never reached: beyond every price on the side they would be.
-        let (below, above) = (f64::NEG_INFINITY, f64::INFINITY);
-        let (stop_absent, target_absent) = match side {
-            PositionSide::Long => (below, above),
-            PositionSide::Short => (above, below),
-        };
-        Held {
-            side,
-            qty,
-            avg_entry,
-            stop,
-            target,
-            levels_f64: Option::zip(
-                stop.map_or(Some(stop_absent), |level| nearest_f64(level.0)),
-                target.map_or(Some(target_absent), |level| nearest_f64(level.0)),
-            ),
         }
     }
 
@@ -622,6 +720,14 @@ impl Pair {
     }
 }
 
+/// The signal action that closes a position of `side`.
+fn exit_action(side: PositionSide) -> SignalAction {
+    match side {
+        PositionSide::Long => SignalAction::ExitLong,
+        PositionSide::Short => SignalAction::ExitShort,
+    }
+}
+
 impl Actor for Pair {
     fn id(&self) -> ActorId {
         ActorId::Pair(self.symbol)
@@ -631,6 +737,8 @@ impl Actor for Pair {
         Some(&[
             EventKind::Trade,
             EventKind::Bar,
+            EventKind::FundingRate,
+            EventKind::MarkPrice,
             EventKind::OrderFilled,
             EventKind::OrderRejected,
             EventKind::OrderVetoed,
@@ -643,7 +751,7 @@ impl Actor for Pair {
 
     fn concerns(&self, event: &Envelope) -> bool {
         match &event.payload {
-            Event::Trade(_) | Event::Bar(_) => {
+            Event::Trade(_) | Event::Bar(_) | Event::FundingRate(_) | Event::MarkPrice(_) => {
                 event.origin == Origin::Input && event.pair == Some(self.symbol)
             }
             Event::OrderFilled(_)
@@ -662,12 +770,21 @@ impl Actor for Pair {
         match &event.payload {
             Event::Trade(trade) => self.on_trade(event, trade.price, trade.qty, out),
             Event::Bar(bar) => self.on_input_bar(bar, out),
-            Event::OrderFilled(filled) => {
-                self.on_filled(filled.fill.order_id, filled.fill.price, filled.cum_qty)
+            Event::FundingRate(funding) => self.gates.on_funding(funding.rate),
+            Event::MarkPrice(mark) => {
+                if let Some(rate) = mark.funding_rate {
+                    self.gates.on_funding(rate);
+                }
             }
+            Event::OrderFilled(filled) => self.on_filled(
+                filled.fill.order_id,
+                filled.fill.price,
+                filled.cum_qty,
+                event.ts,
+            ),
             Event::OrderRejected(rejected) => self.on_refused(rejected.order_id, out),
             Event::OrderVetoed(vetoed) => self.on_refused(vetoed.order_id, out),
-            Event::PositionUpdated(update) => self.on_position(update, out),
+            Event::PositionUpdated(update) => self.on_position(update, event.ts, out),
             Event::ForceClose(close) => self.force_close(close.check.clone(), out),
             Event::EquityUpdated(equity) => self.equity = equity.equity,
             Event::BotStateChanged(changed) => self.running = changed.state == BotState::Running,

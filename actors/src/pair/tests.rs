@@ -17,6 +17,8 @@ use charon_events::{
     Timestamp,
 };
 
+use rust_decimal::Decimal;
+
 use super::*;
 use crate::config::{validate, Config, StrategyTemplate};
 use crate::journal::{InputMode, Journal, MemorySink};
@@ -72,10 +74,11 @@ impl Harness {
         let setup = PairSetup {
             bot: bot(),
             timeframe: pair.timeframe.parse().unwrap(),
-            rules: StrategyRules::new(&template, pair.market).unwrap(),
+            rules: StrategyRules::new(&template).unwrap(),
             config: pair,
             initial_equity: Money(d("10000")),
             fill_at,
+            taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
         };
         let shared = Rc::new(RefCell::new(Pair::new(setup).unwrap()));
         let journal = Journal::new(
@@ -208,14 +211,52 @@ impl Harness {
     /// Running, entered long at the close of a bar at `decision` and filled at `price`: the
     /// position is open with `qty` at `price` (no stop or target reached on the way).
     fn open_long(&mut self, decision: &str, price: &str, qty: &str) -> ClientOrderId {
+        self.open(PositionSide::Long, decision, price, qty)
+    }
+
+    /// As [`Harness::open_long`], on either side (a short needs a perpetual and a decision
+    /// below 95).
+    fn open(
+        &mut self,
+        side: PositionSide,
+        decision: &str,
+        price: &str,
+        qty: &str,
+    ) -> ClientOrderId {
         self.running();
         let derived = self.close_at(decision);
-        let id = intent(&derived[1]).order_id;
-        self.filled(id, Side::Buy, price, qty);
-        let derived = self.position(Some(PositionSide::Long), qty, price);
+        let entry = intent(&derived[1]);
+        let id = entry.order_id;
+        let order_side = match side {
+            PositionSide::Long => Side::Buy,
+            PositionSide::Short => Side::Sell,
+        };
+        assert_eq!(entry.side, order_side);
+        self.filled(id, order_side, price, qty);
+        let derived = self.position(Some(side), qty, price);
         assert_eq!(derived, [], "nothing reached at the entry");
         assert_eq!(self.state(), PositionState::Open);
         id
+    }
+
+    /// The effective stop the pair checks, with the rule it belongs to.
+    fn stop(&self) -> Option<(Price, RiskRule)> {
+        let pair = self.pair.borrow();
+        let held = pair.held.expect("a position");
+        held.stop.map(|stop| (stop, held.stop_rule))
+    }
+
+    /// The take-profit target the pair checks.
+    fn target(&self) -> Option<Price> {
+        self.pair.borrow().held.expect("a position").target
+    }
+
+    /// The exit fills completely and the position is flat.
+    fn closed(&mut self, exit: &OrderIntent, price: &str) {
+        let qty = exit.qty.to_string();
+        self.filled(exit.order_id, exit.side, price, &qty);
+        assert_eq!(self.position(None, "0", "0"), []);
+        assert_eq!(self.state(), PositionState::Flat);
     }
 }
 
@@ -224,6 +265,25 @@ fn intent(event: &Envelope) -> &OrderIntent {
         Event::OrderIntent(intent) => intent,
         other => panic!("expected an order intent, got {other:?}"),
     }
+}
+
+/// The exit intent of a layer-1 rule, after the signal naming the rule.
+fn exit_intent<'a>(derived: &'a [Envelope], action: SignalAction, rule: &str) -> &'a OrderIntent {
+    assert_eq!(
+        kinds(derived),
+        [EventKind::Signal, EventKind::OrderIntent],
+        "{derived:#?}"
+    );
+    let Event::Signal(signal) = &derived[0].payload else {
+        unreachable!()
+    };
+    assert_eq!(
+        (signal.action, signal.source, signal.rule.as_str()),
+        (action, SignalSource::Strategy, rule)
+    );
+    let exit = intent(&derived[1]);
+    assert!(exit.reduce_only && exit.purpose == OrderPurpose::Exit);
+    exit
 }
 
 fn kinds(events: &[Envelope]) -> Vec<EventKind> {
@@ -407,8 +467,8 @@ fn the_entry_bar_is_checked_for_the_stop_once_the_fill_is_known() {
     let derived = h.position(Some(PositionSide::Long), "9.90099009", "100");
     // Stop at 100·(1 − 2/100) = 98; the bar's low 97.5 reached it after an open above it, so
     // the exit fills at the stop itself.
-    assert_eq!(kinds(&derived), [EventKind::OrderIntent], "{derived:#?}");
-    let exit = intent(&derived[0]);
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "stop_loss");
+
     assert_eq!(
         exit,
         &OrderIntent {
@@ -455,7 +515,7 @@ fn same_bar_close_fills_do_not_check_the_bar_before_them() {
     // The next bar that reaches it does stop the position.
     let derived = h.bar("100", "100", "98.5", "99");
     assert_eq!(
-        intent(&derived[0]).order_type,
+        exit_intent(&derived, SignalAction::ExitLong, "stop_loss").order_type,
         OrderType::StopMarket {
             trigger: p("98.98")
         }
@@ -474,8 +534,8 @@ fn a_gap_through_the_stop_exits_at_the_open() {
     // The next bar opens at 96, through the stop: the exit expects the open, not the stop.
     let seq = h.next_seq();
     let derived = h.bar("96", "97", "95", "96.5");
-    assert_eq!(kinds(&derived), [EventKind::OrderIntent]);
-    let exit = intent(&derived[0]);
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "stop_loss");
+
     assert_eq!(exit.order_id, order_id(seq, 0));
     assert_eq!(exit.order_type, OrderType::StopMarket { trigger: p("98") });
     assert_eq!(exit.expected_price, p("96"));
@@ -493,8 +553,8 @@ fn take_profit_inside_a_bar() {
     // Target 100·1.05 = 105: 104.99 is not it.
     assert_eq!(h.bar("101", "104.99", "99", "104"), []);
     let derived = h.bar("104", "105.5", "103", "104.5");
-    assert_eq!(kinds(&derived), [EventKind::OrderIntent]);
-    let exit = intent(&derived[0]);
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "take_profit");
+
     assert_eq!(
         exit.order_type,
         OrderType::TakeProfitMarket { trigger: p("105") }
@@ -809,7 +869,7 @@ fn trades_move_stops_even_with_bar_data() {
     h.open_long("101", "100", "10");
     assert_eq!(h.trade(2 * MINUTE_MS, "98.01", "1"), []);
     let derived = h.trade(2 * MINUTE_MS + 1, "97.9", "1");
-    let exit = intent(&derived[0]);
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "stop_loss");
     // A trade through the stop is a gap: it exits at the trade's price.
     assert_eq!(exit.order_type, OrderType::StopMarket { trigger: p("98") });
     assert_eq!(exit.expected_price, p("97.9"));
@@ -843,7 +903,7 @@ fn short_entries_only_on_perpetuals() {
     perp.filled(entry.order_id, Side::Sell, "100", "10");
     assert_eq!(perp.position(Some(PositionSide::Short), "10", "100"), []);
     let derived = perp.bar("99", "101", "95.5", "96");
-    let exit = intent(&derived[0]);
+    let exit = exit_intent(&derived, SignalAction::ExitShort, "take_profit");
     assert_eq!(
         exit.order_type,
         OrderType::TakeProfitMarket { trigger: p("96") }
@@ -872,14 +932,690 @@ fn a_refused_add_on_hands_its_bar_back_to_the_stop_check() {
         reason: "insufficient margin".into(),
     };
     let derived = h.routed(Event::OrderRejected(rejected));
-    assert_eq!(kinds(&derived), [EventKind::OrderIntent]);
-    let exit = intent(&derived[0]);
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "stop_loss");
+
     assert_eq!(exit.order_type, OrderType::StopMarket { trigger: p("98") });
     assert_eq!(
         (exit.side, exit.qty, exit.reduce_only),
         (Side::Sell, q("10"), true)
     );
     assert_eq!(h.state(), PositionState::Exiting(exit.order_id));
+}
+
+// Risk layer 1: the exit rules (`exits` table, `super::exits`).
+
+/// Long 10 at 100 (decided at the close of a flat bar at 101) with the `exits` keys given, on
+/// `market`, default fees (taker 0.05%).
+fn long_on(market: &str, exits: &str) -> Harness {
+    let mut h = Harness::new(
+        &format!(
+            "market = \"{market}\"\nsizing = {{ per_trade = {{ quote = 1000 }} }}\n\
+             exits = {{ {exits} }}"
+        ),
+        FillAt::NextBarOpen,
+    );
+    h.open_long("101", "100", "10");
+    h
+}
+
+fn long_with(exits: &str) -> Harness {
+    long_on("spot", exits)
+}
+
+/// Short 10 at 100 on a perpetual (decided at the close of a flat bar at 94).
+fn short_with(exits: &str) -> Harness {
+    let mut h = Harness::new(
+        &format!(
+            "market = \"perpetual\"\nsizing = {{ per_trade = {{ quote = 1000 }} }}\n\
+             exits = {{ {exits} }}"
+        ),
+        FillAt::NextBarOpen,
+    );
+    h.open(PositionSide::Short, "94", "100", "10");
+    h
+}
+
+impl Harness {
+    /// A small trade 1 ms after the latest input: a market input that reaches no level in
+    /// these tests, so the bar closed before it is folded into the levels.
+    fn nudge(&mut self, price: &str) {
+        let at = self.now + 1 - BASE_MS;
+        assert_eq!(
+            self.trade(at, price, "0.001"),
+            [],
+            "the nudge at {price} exits"
+        );
+    }
+}
+
+/// A stop-type exit: the signal names `rule`, the order triggers at `level` and is expected
+/// to fill at `fill`.
+fn assert_stopped(derived: &[Envelope], side: PositionSide, rule: &str, level: &str, fill: &str) {
+    let action = match side {
+        PositionSide::Long => SignalAction::ExitLong,
+        PositionSide::Short => SignalAction::ExitShort,
+    };
+    let exit = exit_intent(derived, action, rule);
+    let order_type = match rule {
+        "take_profit" => OrderType::TakeProfitMarket { trigger: p(level) },
+        _ => OrderType::StopMarket { trigger: p(level) },
+    };
+    assert_eq!(exit.order_type, order_type);
+    assert_eq!(exit.expected_price, p(fill));
+    let closing = match side {
+        PositionSide::Long => Side::Sell,
+        PositionSide::Short => Side::Buy,
+    };
+    assert_eq!((exit.side, exit.qty), (closing, q("10")));
+    if !matches!(rule, "stop_loss" | "take_profit") {
+        assert_eq!(exit.reason, format!("exit: {rule} at {level}"));
+    }
+}
+
+#[test]
+fn stop_loss_and_take_profit_at_their_boundaries() {
+    // Long at 100: stop 100·0.98 = 98, target 100·1.05 = 105.
+    let long = || long_with("stop_loss_pct = 2, take_profit_pct = 5");
+    let h = long();
+    assert_eq!(h.stop(), Some((p("98"), RiskRule::StopLoss)));
+    assert_eq!(h.target(), Some(p("105")));
+    assert_eq!(long().bar("100", "104.99", "98.01", "100"), []);
+    let derived = long().bar("100", "101", "98", "99");
+    assert_stopped(&derived, PositionSide::Long, "stop_loss", "98", "98");
+    assert_eq!(intent(&derived[1]).reason, "exit: stop_loss 2% at 98");
+    assert_stopped(
+        &long().bar("100", "101", "97.99", "99"),
+        PositionSide::Long,
+        "stop_loss",
+        "98",
+        "98",
+    );
+    let derived = long().bar("100", "105", "99", "104");
+    assert_stopped(&derived, PositionSide::Long, "take_profit", "105", "105");
+    assert_eq!(intent(&derived[1]).reason, "exit: take_profit 5% at 105");
+    assert_stopped(
+        &long().bar("100", "105.01", "99", "104"),
+        PositionSide::Long,
+        "take_profit",
+        "105",
+        "105",
+    );
+
+    // Short at 100: stop 100·1.02 = 102, target 100·0.9 = 90.
+    let short = || short_with("stop_loss_pct = 2, take_profit_pct = 10");
+    let h = short();
+    assert_eq!(h.stop(), Some((p("102"), RiskRule::StopLoss)));
+    assert_eq!(h.target(), Some(p("90")));
+    assert_eq!(short().bar("100", "101.99", "90.01", "100"), []);
+    for high in ["102", "102.01"] {
+        let derived = short().bar("100", high, "99", "101");
+        assert_stopped(&derived, PositionSide::Short, "stop_loss", "102", "102");
+    }
+    for low in ["90", "89.99"] {
+        let derived = short().bar("100", "101", low, "95");
+        assert_stopped(&derived, PositionSide::Short, "take_profit", "90", "90");
+    }
+}
+
+#[test]
+fn trailing_stop_follows_the_best_price_and_never_loosens() {
+    let ratcheted = || {
+        let mut h = long_with("trailing_stop_pct = 1");
+        // Without activation it trails from the entry: 100·0.99 = 99.
+        assert_eq!(h.stop(), Some((p("99"), RiskRule::TrailingStop)));
+        // A high of 102 moves it to 102·0.99 = 100.98, but only from the next input on: this
+        // bar's own low (99.5, after or before its high: unknown) is checked against 99.
+        assert_eq!(h.bar("100", "102", "99.5", "101.5"), []);
+        assert_eq!(h.stop(), Some((p("99"), RiskRule::TrailingStop)));
+        // A lower high does not pull it back (the best price stays 102).
+        assert_eq!(h.bar("101.5", "101.5", "101", "101"), []);
+        assert_eq!(h.stop(), Some((p("100.98"), RiskRule::TrailingStop)));
+        h.nudge("101");
+        assert_eq!(h.stop(), Some((p("100.98"), RiskRule::TrailingStop)));
+        h
+    };
+    assert_eq!(ratcheted().bar("101", "101", "100.99", "101"), []);
+    for low in ["100.98", "100.97"] {
+        let derived = ratcheted().bar("101", "101", low, "101");
+        assert_stopped(
+            &derived,
+            PositionSide::Long,
+            "trailing_stop",
+            "100.98",
+            "100.98",
+        );
+    }
+    // A gap through it exits at the open.
+    let derived = ratcheted().bar("100", "100.5", "99", "100");
+    assert_stopped(
+        &derived,
+        PositionSide::Long,
+        "trailing_stop",
+        "100.98",
+        "100",
+    );
+
+    // Short: from 100·1.01 = 101, then a low of 98 brings it to 98·1.01 = 98.98.
+    let ratcheted = || {
+        let mut h = short_with("trailing_stop_pct = 1");
+        assert_eq!(h.stop(), Some((p("101"), RiskRule::TrailingStop)));
+        assert_eq!(h.bar("100", "100.5", "98", "98.5"), []);
+        assert_eq!(h.bar("98.5", "98.9", "98.5", "98.8"), []);
+        assert_eq!(h.stop(), Some((p("98.98"), RiskRule::TrailingStop)));
+        h
+    };
+    assert_eq!(ratcheted().bar("98.8", "98.97", "98.5", "98.9"), []);
+    for high in ["98.98", "98.99"] {
+        let derived = ratcheted().bar("98.8", high, "98.5", "98.9");
+        assert_stopped(
+            &derived,
+            PositionSide::Short,
+            "trailing_stop",
+            "98.98",
+            "98.98",
+        );
+    }
+}
+
+#[test]
+fn trailing_starts_at_its_activation_profit() {
+    // Long at 100, active once a high reaches 100·1.02 = 102, then 1% behind the best high.
+    let trailing = |high: &str| {
+        let mut h = long_with("trailing_stop_pct = 1, trailing_activation_pct = 2");
+        assert_eq!(h.stop(), None);
+        assert_eq!(h.bar("100", high, "100", "101.5"), []);
+        h.nudge("101.5");
+        h.stop()
+    };
+    assert_eq!(trailing("101.99"), None);
+    // 102·0.99 = 100.98; 102.01·0.99 = 100.9899.
+    assert_eq!(trailing("102"), Some((p("100.98"), RiskRule::TrailingStop)));
+    assert_eq!(
+        trailing("102.01"),
+        Some((p("100.9899"), RiskRule::TrailingStop))
+    );
+
+    // Short: active at a low of 98; 98·1.01 = 98.98, 97.99·1.01 = 98.9699.
+    let trailing = |low: &str| {
+        let mut h = short_with("trailing_stop_pct = 1, trailing_activation_pct = 2");
+        assert_eq!(h.bar("100", "100", low, "98.5"), []);
+        h.nudge("98.5");
+        h.stop()
+    };
+    assert_eq!(trailing("98.01"), None);
+    assert_eq!(trailing("98"), Some((p("98.98"), RiskRule::TrailingStop)));
+    assert_eq!(
+        trailing("97.99"),
+        Some((p("98.9699"), RiskRule::TrailingStop))
+    );
+}
+
+#[test]
+fn break_even_covers_the_round_trips_fees() {
+    // Long at 100, armed by a high of 100·1.01 = 101; the stop is the entry plus two taker
+    // fees of 0.05%: 100·(1 + 2·0.0005) = 100.1.
+    let armed = |high: &str| {
+        let mut h = long_with("break_even_after_pct = 1");
+        assert_eq!(h.bar("100", high, "100.2", "100.5"), []);
+        h.nudge("100.5");
+        (h.stop(), h)
+    };
+    assert_eq!(armed("100.99").0, None);
+    let be = Some((p("100.1"), RiskRule::BreakEven));
+    assert_eq!(armed("101.01").0, be);
+    let (stop, mut h) = armed("101");
+    assert_eq!(stop, be);
+    assert_eq!(h.bar("100.5", "100.5", "100.11", "100.3"), []);
+    let derived = h.bar("100.3", "100.3", "100.1", "100.2");
+    assert_stopped(&derived, PositionSide::Long, "break_even", "100.1", "100.1");
+    assert_eq!(intent(&derived[1]).reason, "exit: break_even at 100.1");
+
+    // With a taker fee of 0.1%: 100·1.002 = 100.2.
+    let mut h = Harness::new(
+        "sizing = { per_trade = { quote = 1000 } }\nexits = { break_even_after_pct = 1 }\n\
+         [simulation]\ntaker_fee_pct = 0.1",
+        FillAt::NextBarOpen,
+    );
+    h.open_long("101", "100", "10");
+    assert_eq!(h.bar("100", "101", "100.3", "100.5"), []);
+    h.nudge("100.5");
+    assert_eq!(h.stop(), Some((p("100.2"), RiskRule::BreakEven)));
+
+    // Short at 100: armed by a low of 99; the stop 100·(1 − 0.001) = 99.9.
+    let armed = |low: &str| {
+        let mut h = short_with("break_even_after_pct = 1");
+        assert_eq!(h.bar("100", "100", low, "99.5"), []);
+        h.nudge("99.5");
+        h.stop()
+    };
+    assert_eq!(armed("99.01"), None);
+    assert_eq!(armed("99"), Some((p("99.9"), RiskRule::BreakEven)));
+    assert_eq!(armed("98.99"), Some((p("99.9"), RiskRule::BreakEven)));
+}
+
+/// Two bars of true range 3 before the entry (at 101 for a long, 94 for a short), whose flat
+/// deciding bar has a true range of 3 too: ATR(3) = (3 + 3 + 3)/3 = 3 once that bar is folded
+/// in, at the first input after the entry.
+fn after_an_atr_of_3(side: PositionSide, exits: &str) -> Harness {
+    let market = match side {
+        PositionSide::Long => "spot",
+        PositionSide::Short => "perpetual",
+    };
+    let mut h = Harness::new(
+        &format!(
+            "market = \"{market}\"\nsizing = {{ per_trade = {{ quote = 1000 }} }}\n\
+             exits = {{ {exits} }}"
+        ),
+        FillAt::NextBarOpen,
+    );
+    match side {
+        PositionSide::Long => {
+            // TR 101 − 98 = 3; then max(3, |101 − 99|, |98 − 99|) = 3; then the flat bar at
+            // 101 after a close of 98: max(0, 3, 3) = 3.
+            h.bar("99", "101", "98", "99");
+            h.bar("99", "101", "98", "98");
+            h.open_long("101", "101", "10");
+        }
+        PositionSide::Short => {
+            // TR 97 − 94 = 3; max(3, |97 − 96|, |94 − 96|) = 3; flat 94 after 97: 3.
+            h.bar("96", "97", "94", "96");
+            h.bar("96", "97", "94", "97");
+            h.open(PositionSide::Short, "94", "94", "10");
+        }
+    }
+    // The ATR has seen two bars only: no ATR level yet.
+    assert_eq!(h.stop(), None);
+    h
+}
+
+#[test]
+fn chandelier_exit_trails_the_best_price_by_k_atr() {
+    let exits = "chandelier_atr_mult = 2, chandelier_atr_period = 3";
+    let ratcheted = || {
+        let mut h = after_an_atr_of_3(PositionSide::Long, exits);
+        // At this bar's input: ATR 3, best 101 (the entry), 101 − 2·3 = 95.
+        assert_eq!(h.bar("101", "104", "101", "103"), []);
+        assert_eq!(h.stop(), Some((p("95"), RiskRule::Chandelier)));
+        // Its TR max(3, |104 − 101|, |101 − 101|) = 3 keeps the ATR at 3; best 104: 98.
+        h.nudge("103");
+        assert_eq!(h.stop(), Some((p("98"), RiskRule::Chandelier)));
+        h
+    };
+    let mut h = ratcheted();
+    assert_eq!(h.bar("103", "103.5", "98.01", "99"), []);
+    // That bar's TR max(5.49, 0.5, 4.99) = 5.49 raises the ATR to (2·3 + 5.49)/3 = 3.83:
+    // 104 − 7.66 = 96.34, looser than 98, which stays.
+    h.nudge("99");
+    assert_eq!(h.stop(), Some((p("98"), RiskRule::Chandelier)));
+    for low in ["98", "97.99"] {
+        let derived = ratcheted().bar("103", "103", low, "99");
+        assert_stopped(&derived, PositionSide::Long, "chandelier", "98", "98");
+        assert_eq!(intent(&derived[1]).reason, "exit: chandelier at 98");
+    }
+
+    // Short at 94: 94 + 2·3 = 100; a low of 91 (TR max(3, 0, 3) = 3): 91 + 6 = 97.
+    let ratcheted = || {
+        let mut h = after_an_atr_of_3(PositionSide::Short, exits);
+        assert_eq!(h.bar("94", "94", "91", "92"), []);
+        assert_eq!(h.stop(), Some((p("100"), RiskRule::Chandelier)));
+        h.nudge("92");
+        assert_eq!(h.stop(), Some((p("97"), RiskRule::Chandelier)));
+        h
+    };
+    assert_eq!(ratcheted().bar("92", "96.99", "92", "95"), []);
+    for high in ["97", "97.01"] {
+        let derived = ratcheted().bar("92", high, "92", "95");
+        assert_stopped(&derived, PositionSide::Short, "chandelier", "97", "97");
+    }
+}
+
+#[test]
+fn volatility_exit_is_k_atr_against_the_entry() {
+    let exits = "volatility_atr_mult = 2, volatility_atr_period = 3";
+    // Long at 101 with an ATR of 3: 101 − 2·3 = 95, from the first input after the entry.
+    let mut h = after_an_atr_of_3(PositionSide::Long, exits);
+    assert_eq!(h.bar("101", "106", "95.01", "100"), []);
+    assert_eq!(h.stop(), Some((p("95"), RiskRule::VolatilityExit)));
+    // TR max(10.99, 5, 5.99) = 10.99: ATR (6 + 10.99)/3 = 5.6633…, 101 − 11.3266… = 89.67…:
+    // the level does not loosen.
+    h.nudge("100");
+    assert_eq!(h.stop(), Some((p("95"), RiskRule::VolatilityExit)));
+    for low in ["95", "94.99"] {
+        let mut h = after_an_atr_of_3(PositionSide::Long, exits);
+        let derived = h.bar("101", "102", low, "100");
+        assert_stopped(&derived, PositionSide::Long, "volatility_exit", "95", "95");
+        assert_eq!(intent(&derived[1]).reason, "exit: volatility_exit at 95");
+    }
+
+    // Short at 94: 94 + 6 = 100.
+    let mut h = after_an_atr_of_3(PositionSide::Short, exits);
+    assert_eq!(h.bar("94", "99.99", "93", "96"), []);
+    for high in ["100", "100.01"] {
+        let mut h = after_an_atr_of_3(PositionSide::Short, exits);
+        let derived = h.bar("94", high, "93", "96");
+        assert_stopped(
+            &derived,
+            PositionSide::Short,
+            "volatility_exit",
+            "100",
+            "100",
+        );
+    }
+}
+
+/// A market exit of a rule evaluated at a bar's close, expected at that close.
+fn assert_closed_at_market(
+    derived: &[Envelope],
+    action: SignalAction,
+    rule: &str,
+    close: &str,
+    reason: &str,
+) {
+    let exit = exit_intent(derived, action, rule);
+    assert_eq!(exit.order_type, OrderType::Market);
+    assert_eq!(exit.expected_price, p(close));
+    assert_eq!(exit.qty, q("10"));
+    assert_eq!(exit.reason, reason);
+}
+
+#[test]
+fn time_stop_after_max_bars() {
+    let mut h = long_with("max_bars = 2");
+    // The deciding bar closed before the fill: not held.
+    assert_eq!(h.close_at("101"), []);
+    let derived = h.close_at("102");
+    let reason = "exit: time_stop max_bars 2";
+    assert_closed_at_market(&derived, SignalAction::ExitLong, "time_stop", "102", reason);
+
+    let mut h = short_with("max_bars = 2");
+    assert_eq!(h.close_at("94"), []);
+    let derived = h.close_at("93");
+    assert_closed_at_market(&derived, SignalAction::ExitShort, "time_stop", "93", reason);
+}
+
+#[test]
+fn time_stop_after_max_duration() {
+    let config = "sizing = { per_trade = { quote = 1000 } }\nexits = { max_duration = \"3m\" }";
+    // Filled exactly at the deciding bar's close (T): bars close at T + 1m, 2m, 3m.
+    let mut h = Harness::new(config, FillAt::NextBarOpen);
+    h.running();
+    let derived = h.close_at("101");
+    let entry = intent(&derived[1]).clone();
+    h.now -= 1;
+    h.filled(entry.order_id, Side::Buy, "100", "10");
+    assert_eq!(h.position(Some(PositionSide::Long), "10", "100"), []);
+    assert_eq!(h.close_at("101"), []);
+    assert_eq!(h.close_at("101"), []);
+    let derived = h.close_at("102");
+    let reason = "exit: time_stop max_duration 3m";
+    assert_closed_at_market(&derived, SignalAction::ExitLong, "time_stop", "102", reason);
+
+    // Filled 1 ms after the close: 3m − 1ms held at the third bar, 4m − 1ms at the fourth.
+    let mut h = Harness::new(config, FillAt::NextBarOpen);
+    h.open_long("101", "100", "10");
+    for _ in 0..3 {
+        assert_eq!(h.close_at("101"), []);
+    }
+    let derived = h.close_at("103");
+    assert_closed_at_market(&derived, SignalAction::ExitLong, "time_stop", "103", reason);
+
+    // A short, filled exactly at the close.
+    let mut h = Harness::new(
+        &format!("market = \"perpetual\"\n{config}"),
+        FillAt::NextBarOpen,
+    );
+    h.running();
+    let derived = h.close_at("94");
+    let entry = intent(&derived[1]).clone();
+    h.now -= 1;
+    h.filled(entry.order_id, Side::Sell, "94", "10");
+    assert_eq!(h.position(Some(PositionSide::Short), "10", "94"), []);
+    assert_eq!(h.close_at("94"), []);
+    assert_eq!(h.close_at("94"), []);
+    let derived = h.close_at("93");
+    assert_closed_at_market(&derived, SignalAction::ExitShort, "time_stop", "93", reason);
+}
+
+#[test]
+fn signal_flip_closes_on_the_opposite_entry_signal() {
+    // Without signal_flip, a long ignores the short entry (94 < 95).
+    let mut h = long_on("perpetual", "stop_loss_pct = 10");
+    assert_eq!(h.close_at("94"), []);
+
+    // With it, the short entry closes the long at market; it does not open the short.
+    let mut h = long_on("perpetual", "signal_flip = true");
+    let derived = h.close_at("94");
+    let reason = "exit: signal_flip t short.entry";
+    assert_closed_at_market(
+        &derived,
+        SignalAction::ExitLong,
+        "signal_flip",
+        "94",
+        reason,
+    );
+    let exit = intent(&derived[1]).clone();
+    assert_eq!(h.close_at("94"), [], "the exit is in flight");
+    h.closed(&exit, "94");
+    // A later short entry signal enters (a perpetual).
+    let derived = h.close_at("94");
+    assert_eq!(kinds(&derived), [EventKind::Signal, EventKind::OrderIntent]);
+    assert_eq!(intent(&derived[1]).side, Side::Sell);
+    assert_eq!(intent(&derived[1]).purpose, OrderPurpose::Entry);
+
+    // The template's own exit rule comes first (89 < 90 is both long.exit and short.entry).
+    let mut h = long_on("perpetual", "signal_flip = true");
+    let derived = h.close_at("89");
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "long.exit");
+    assert_eq!(exit.reason, "exit: t long.exit");
+
+    // A short is closed by the long entry (101 > 100).
+    let mut h = short_with("signal_flip = true");
+    assert_eq!(h.close_at("99"), []);
+    let derived = h.close_at("101");
+    let reason = "exit: signal_flip t long.entry";
+    assert_closed_at_market(
+        &derived,
+        SignalAction::ExitShort,
+        "signal_flip",
+        "101",
+        reason,
+    );
+
+    // On spot, the short entry closes a long too, but never opens a short.
+    let mut h = long_with("signal_flip = true");
+    let derived = h.close_at("94");
+    let reason = "exit: signal_flip t short.entry";
+    assert_closed_at_market(
+        &derived,
+        SignalAction::ExitLong,
+        "signal_flip",
+        "94",
+        reason,
+    );
+    let exit = intent(&derived[1]).clone();
+    h.closed(&exit, "94");
+    assert_eq!(h.close_at("94"), []);
+    assert_eq!(h.state(), PositionState::Flat);
+}
+
+#[test]
+fn the_tightest_stop_wins_and_the_exit_names_its_rule() {
+    // Long at 100: stop-loss 98, trailing 100·0.97 = 97; the stop-loss is tighter.
+    let mut h = long_with("stop_loss_pct = 2, trailing_stop_pct = 3, break_even_after_pct = 1");
+    assert_eq!(h.stop(), Some((p("98"), RiskRule::StopLoss)));
+    // A high of 101 arms the break-even stop (100.1) and trails to 101·0.97 = 97.97.
+    assert_eq!(h.bar("100", "101", "99", "100.5"), []);
+    h.nudge("100.5");
+    assert_eq!(h.stop(), Some((p("100.1"), RiskRule::BreakEven)));
+    // A high of 104 trails to 104·0.97 = 100.88, above the break-even stop.
+    assert_eq!(h.bar("100.5", "104", "100.2", "103"), []);
+    h.nudge("103");
+    assert_eq!(h.stop(), Some((p("100.88"), RiskRule::TrailingStop)));
+    let derived = h.bar("103", "103", "100", "101");
+    assert_stopped(
+        &derived,
+        PositionSide::Long,
+        "trailing_stop",
+        "100.88",
+        "100.88",
+    );
+
+    // Short at 94: stop-loss 94·1.02 = 95.88; volatility 94 + 0.5·3 = 95.5 is tighter once
+    // the ATR is known.
+    let exits = "stop_loss_pct = 2, volatility_atr_mult = 0.5, volatility_atr_period = 3";
+    let mut h = Harness::new(
+        &format!(
+            "market = \"perpetual\"\nsizing = {{ per_trade = {{ quote = 1000 }} }}\n\
+             exits = {{ {exits} }}"
+        ),
+        FillAt::NextBarOpen,
+    );
+    h.bar("96", "97", "94", "96");
+    h.bar("96", "97", "94", "97");
+    h.open(PositionSide::Short, "94", "94", "10");
+    assert_eq!(h.stop(), Some((p("95.88"), RiskRule::StopLoss)));
+    h.nudge("94");
+    assert_eq!(h.stop(), Some((p("95.5"), RiskRule::VolatilityExit)));
+    let derived = h.bar("94", "95.6", "94", "95");
+    assert_stopped(
+        &derived,
+        PositionSide::Short,
+        "volatility_exit",
+        "95.5",
+        "95.5",
+    );
+}
+
+#[test]
+fn exit_state_resets_when_the_position_is_flat() {
+    let mut h = long_with("trailing_stop_pct = 1");
+    assert_eq!(h.bar("100", "110", "100", "109"), []);
+    h.nudge("109");
+    // 110·0.99 = 108.9.
+    assert_eq!(h.stop(), Some((p("108.9"), RiskRule::TrailingStop)));
+    let derived = h.bar("109", "109", "108", "108.5");
+    let exit = exit_intent(&derived, SignalAction::ExitLong, "trailing_stop").clone();
+    h.closed(&exit, "108.9");
+    // Re-entered at 100: the trail starts again from the new entry, 99.
+    h.open_long("101", "100", "10");
+    assert_eq!(h.stop(), Some((p("99"), RiskRule::TrailingStop)));
+}
+
+#[test]
+fn add_ons_recompute_the_entry_relative_levels() {
+    let mut h = Harness::new(
+        "sizing = { per_trade = { quote = 1000 } }\n\
+         exits = { stop_loss_pct = 2, break_even_after_pct = 0.5 }\n\
+         add_on = { max_adds = 1, trigger_move_pct = 1, size_pct = 50 }",
+        FillAt::NextBarOpen,
+    );
+    h.open_long("100.5", "100", "10");
+    assert_eq!(h.stop(), Some((p("98"), RiskRule::StopLoss)));
+    let derived = h.close_at("101");
+    let add = intent(&derived[0]).clone();
+    assert_eq!(add.purpose, OrderPurpose::AddOn);
+    h.filled(add.order_id, Side::Buy, "101.2", "5");
+    // (1000 + 506)/15 = 100.4: the stop-loss is 100.4·0.98 = 98.392.
+    assert_eq!(h.position(Some(PositionSide::Long), "15", "100.4"), []);
+    assert_eq!(h.stop(), Some((p("98.392"), RiskRule::StopLoss)));
+    // The bar at 101 reaches the new threshold 100.4·1.005 = 100.902: break-even at
+    // 100.4·1.001 = 100.5004.
+    h.nudge("101");
+    assert_eq!(h.stop(), Some((p("100.5004"), RiskRule::BreakEven)));
+}
+
+mod effective_stop {
+    use super::*;
+    use crate::pair::exits::ExitRules;
+    use proptest::prelude::*;
+
+    fn bar(minute: i64, open: i64, high: i64, low: i64, close: i64) -> Bar {
+        let cents = |x: i64| Price(Decimal::new(x, 2));
+        Bar {
+            interval: Interval(60),
+            open_time: Timestamp::from_millis(BASE_MS + minute * MINUTE_MS),
+            open: cents(open),
+            high: cents(high),
+            low: cents(low),
+            close: cents(close),
+            volume: Quantity::ZERO,
+            trades: None,
+            closed: true,
+        }
+    }
+
+    fn pct() -> impl Strategy<Value = Option<i64>> {
+        prop::option::of(1i64..1_000)
+    }
+
+    proptest! {
+        /// Whatever the rules and the bars, the effective stop never loosens while the
+        /// position is unchanged: a long's never goes down, a short's never up.
+        #[test]
+        fn never_loosens(
+            long in any::<bool>(),
+            stop_loss in pct(), trailing in pct(), activation in pct(), break_even in pct(),
+            chandelier in pct(), chandelier_period in 1usize..6,
+            volatility in pct(), volatility_period in 1usize..6,
+            moves in prop::collection::vec((-300i64..=300, 0i64..200, 0i64..200), 1..60),
+        ) {
+            let hundredths = |x: Option<i64>| x.map(|x| Decimal::new(x, 2));
+            let config = crate::config::ExitConfig {
+                stop_loss_pct: hundredths(stop_loss),
+                trailing_stop_pct: hundredths(trailing),
+                trailing_activation_pct: hundredths(activation),
+                break_even_after_pct: hundredths(break_even),
+                chandelier_atr_mult: hundredths(chandelier),
+                chandelier_atr_period: Some(chandelier_period),
+                volatility_atr_mult: hundredths(volatility),
+                volatility_atr_period: Some(volatility_period),
+                ..Default::default()
+            };
+            let mut rules = ExitRules::new(&config, Rate(Decimal::new(5, 4)));
+            let side = if long { PositionSide::Long } else { PositionSide::Short };
+            // A random walk around 100.00 (in cents), the bar's extremes around its body.
+            let mut price = 10_000i64;
+            let mut bars = Vec::new();
+            for (minute, (step, up, down)) in moves.into_iter().enumerate() {
+                let open = price;
+                let close = (price + step).max(100);
+                let high = open.max(close) + up;
+                let low = (open.min(close) - down).max(1);
+                bars.push(bar(minute as i64, open, high, low, close));
+                price = close;
+            }
+            // Some bars warm the ATRs up before the entry.
+            let (before, after) = bars.split_at(bars.len() / 3);
+            for bar in before {
+                rules.bar_closed(bar);
+                rules.on_input();
+            }
+            rules.opened(side, Price(Decimal::new(price_at(before), 2)), Timestamp::from_millis(0));
+            let mut previous = rules.stop();
+            for bar in after {
+                rules.bar_closed(bar);
+                rules.on_input();
+                let stop = rules.stop();
+                if let Some(before) = previous {
+                    let Some(now) = stop else {
+                        return Err(TestCaseError::fail(format!("the stop {before:?} vanished")));
+                    };
+                    match side {
+                        PositionSide::Long => prop_assert!(now.price >= before.price, "{before:?} → {now:?}"),
+                        PositionSide::Short => prop_assert!(now.price <= before.price, "{before:?} → {now:?}"),
+                    }
+                }
+                previous = stop;
+            }
+        }
+    }
+
+    /// The last close of `bars` in cents (100.00 without any).
+    fn price_at(bars: &[Bar]) -> i64 {
+        bars.last().map_or(10_000, |bar| {
+            (bar.close.0 * Decimal::ONE_HUNDRED).try_into().unwrap()
+        })
+    }
 }
 
 mod clear_of {
@@ -924,22 +1660,57 @@ mod clear_of {
                 trades: None,
                 closed: true,
             };
-            let (below, above) = (f64::NEG_INFINITY, f64::INFINITY);
-            let (stop_absent, target_absent) = if long { (below, above) } else { (above, below) };
-            let held = Held {
+            let held = Held::new(
                 side,
-                qty: Quantity::new(1, 0),
-                avg_entry: avg,
-                stop,
+                Quantity::new(1, 0),
+                avg,
+                stop.map(|price| Level { price, rule: RiskRule::StopLoss }),
                 target,
-                levels_f64: Option::zip(
-                    stop.map_or(Some(stop_absent), |l| crate::bars::nearest_f64(l.0)),
-                    target.map_or(Some(target_absent), |l| crate::bars::nearest_f64(l.0)),
-                ),
-            };
+            );
             if held.clear_of(&bar) {
                 prop_assert_eq!(bar_exit(side, &bar, stop, target), None);
             }
         }
     }
+}
+
+#[test]
+fn a_gate_blocks_the_entry_after_its_signal_and_funding_reaches_it() {
+    let mut h = Harness::new(
+        "market = \"perpetual\"\nsizing = { per_trade = { quote = 1000 } }\n\
+         gates = { funding = { max_abs_rate_pct = 0.05 } }",
+        FillAt::NextBarOpen,
+    );
+    h.running();
+    // A funding rate of 0.06% (above the gate's 0.05%) arrives as market data.
+    let funding = charon_events::payload::market::FundingRate {
+        rate: Rate(d("0.0006")),
+        funding_time: Timestamp::from_millis(BASE_MS),
+    };
+    let input = Envelope::input(
+        Timestamp::from_millis(BASE_MS + 1),
+        Event::FundingRate(funding),
+    )
+    .with_pair(btc());
+    assert_eq!(h.input(input), []);
+    // The long signal is recorded, then blocked: no order is asked.
+    let derived = h.close_at("101");
+    assert_eq!(
+        kinds(&derived),
+        [EventKind::Signal, EventKind::SignalBlocked]
+    );
+    let Event::SignalBlocked(blocked) = &derived[1].payload else {
+        unreachable!()
+    };
+    assert_eq!(blocked.action, SignalAction::EnterLong);
+    assert_eq!(blocked.check.rule, RiskRule::FundingRateGate);
+    assert_eq!(h.state(), PositionState::Flat);
+    // At 0.05% exactly the gate lets the next signal through.
+    let funding = charon_events::payload::market::FundingRate {
+        rate: Rate(d("0.0005")),
+        funding_time: Timestamp::from_millis(BASE_MS),
+    };
+    h.routed(Event::FundingRate(funding));
+    let derived = h.close_at("102");
+    assert_eq!(kinds(&derived), [EventKind::Signal, EventKind::OrderIntent]);
 }

@@ -1,8 +1,10 @@
 //! A template's rules ready to run on one pair: the four conditions (long entry and exit,
 //! short entry and exit) compiled into one [`Evaluator`], so indicators the rules share are
-//! computed once, and the index of each rule in it.
+//! computed once, and the index of each rule in it. Every market compiles the `[short]` rules:
+//! a spot pair never enters short, but its short entry closes a long when the pair's
+//! `signal_flip` exit is on.
 
-use crate::config::{MarketKind, StrategyTemplate};
+use crate::config::StrategyTemplate;
 
 use super::eval::{EvalError, Evaluator};
 use super::expr::{parse_rules, ExprError};
@@ -41,22 +43,19 @@ pub struct StrategyRules {
 }
 
 impl StrategyRules {
-    /// Compiles `template` for a pair trading `market`: a spot pair leaves out the `[short]`
-    /// rules (it cannot go short).
-    pub fn new(template: &StrategyTemplate, market: MarketKind) -> Result<Self, RulesError> {
+    /// Compiles `template`'s rules, `[short]` ones included whatever the market: a spot pair
+    /// never enters short, but its short entry can close a long (the `signal_flip` exit).
+    pub fn new(template: &StrategyTemplate) -> Result<Self, RulesError> {
         let mut texts: Vec<(&'static str, &str)> = Vec::new();
-        if let Some(long) = &template.long {
-            texts.push(("long.entry", &long.entry));
-            if let Some(exit) = &long.exit {
-                texts.push(("long.exit", exit));
-            }
-        }
-        if market == MarketKind::Perpetual {
-            if let Some(short) = &template.short {
-                texts.push(("short.entry", &short.entry));
-                if let Some(exit) = &short.exit {
-                    texts.push(("short.exit", exit));
-                }
+        let sides = [
+            (&template.long, "long.entry", "long.exit"),
+            (&template.short, "short.entry", "short.exit"),
+        ];
+        for (rules, entry, exit) in sides {
+            let Some(rules) = rules else { continue };
+            texts.push((entry, &rules.entry));
+            if let Some(text) = &rules.exit {
+                texts.push((exit, text));
             }
         }
         let conditions: Vec<&str> = texts.iter().map(|(_, text)| *text).collect();
@@ -119,41 +118,55 @@ mod tests {
     }
 
     #[test]
-    fn rules_map_to_their_sides_and_spot_drops_short() {
+    fn rules_map_to_their_sides() {
         let t = template(
             "name = \"t\"\n[long]\nentry = \"close > 10\"\nexit = \"close < 5\"\n[short]\nentry = \"close < 5\"\n",
         );
-        let mut perp = StrategyRules::new(&t, MarketKind::Perpetual).unwrap();
-        let mut spot = StrategyRules::new(&t, MarketKind::Spot).unwrap();
+        let mut rules = StrategyRules::new(&t).unwrap();
         assert_eq!(
-            perp.on_bar(&candle(11.0)),
+            rules.on_bar(&candle(11.0)),
             Fired {
                 long_entry: true,
                 ..Fired::default()
             }
         );
+        // The short entry is evaluated whatever market the pair trades (a spot pair uses it
+        // for the signal flip only).
         assert_eq!(
-            perp.on_bar(&candle(4.0)),
+            rules.on_bar(&candle(4.0)),
             Fired {
                 long_exit: true,
                 short_entry: true,
                 ..Fired::default()
             }
         );
+        assert_eq!(rules.on_bar(&candle(7.0)), Fired::default());
+        // A template without [short] never fires a short rule.
+        let long_only = template("name = \"t\"\n[long]\nentry = \"close < 5\"\n");
+        let mut rules = StrategyRules::new(&long_only).unwrap();
         assert_eq!(
-            spot.on_bar(&candle(4.0)),
+            rules.on_bar(&candle(4.0)),
             Fired {
-                long_exit: true,
+                long_entry: true,
                 ..Fired::default()
             }
         );
     }
 
     #[test]
+    fn a_bad_short_condition_fails_on_any_market() {
+        let t = template(
+            "name = \"t\"\n[long]\nentry = \"close > 10\"\n[short]\nentry = \"nope(close) > 1\"\n",
+        );
+        let error = StrategyRules::new(&t).unwrap_err();
+        assert!(error.to_string().contains("short.entry"), "{error}");
+    }
+
+    #[test]
     fn a_bad_condition_names_its_rule() {
         let t =
             template("name = \"t\"\n[long]\nentry = \"close > 10\"\nexit = \"nope(close) > 1\"\n");
-        let error = StrategyRules::new(&t, MarketKind::Spot).unwrap_err();
+        let error = StrategyRules::new(&t).unwrap_err();
         assert!(error.to_string().contains("long.exit"), "{error}");
     }
 }

@@ -1,0 +1,402 @@
+//! The exit rules of a pair (risk layer 1), as the small state machine [`ExitRules`] that the
+//! [`Pair`](super::Pair) owns: per position it keeps what the rules need (the best price
+//! since entry, whether thresholds were reached, ratcheted levels, bars held) and answers with
+//! one **effective stop**, the target, and whether the time stop is due. Any combination of
+//! rules may be configured (`exits` table, docs/CONFIG.md); any one that fires closes the whole
+//! position, and the exit's `Signal` (rule `stop_loss`, `trailing_stop`, ...) and its intent's
+//! reason name the rule.
+//!
+//! **Levels.** Every stop-type rule gives a level; they combine into one effective stop, the
+//! tightest (the highest for a long, the lowest for a short; on a tie, the first of the order
+//! below). The Pair checks it and the target against every market input with `bar_exit`, the
+//! one intrabar mechanism (gaps fill at the open, the stop wins a bar that holds both). For a
+//! long (a short mirrors every comparison and sign):
+//!
+//! | rule | level |
+//! |---|---|
+//! | `stop_loss` | `avg_entry·(1 − stop_loss_pct/100)` |
+//! | `trailing_stop` | `best·(1 − trailing_stop_pct/100)`, where `best` is the highest price since entry: the average entry, then each bar's high. With `trailing_activation_pct`, only from the first bar whose high reaches `avg_entry·(1 + activation/100)`; without it, from the entry (at `avg_entry·(1 − pct/100)`) |
+//! | `break_even` | `avg_entry·(1 + 2·taker_fee)` (entry plus the round trip's fees), from the first bar whose high reaches `avg_entry·(1 + break_even_after_pct/100)` |
+//! | `chandelier` | `best − k·ATR(chandelier_atr_period)` |
+//! | `volatility_exit` | `avg_entry − k·ATR(volatility_atr_period)` |
+//!
+//! and `take_profit`'s target is `avg_entry·(1 + take_profit_pct/100)`. Thresholds are reached
+//! **at or beyond** their level (`high ≥ threshold`); a stop at or beyond its level exits
+//! (`low ≤ stop`, as `bar_exit` decides).
+//!
+//! **When levels move.** Levels that depend on bars (the best price, the activations, the ATR)
+//! take each closed bar of the pair's timeframe and apply **from the next market input on**:
+//! a bar's own range is never checked against a level its high or low produced, since the
+//! order of its high and low is unknown (no intrabar path is assumed). Trailing, chandelier
+//! and volatility levels **ratchet**: they only ever tighten while the position is unchanged,
+//! so the effective stop never loosens (a volatility level whose ATR grows keeps its tighter
+//! value). Thresholds are sticky: once activated, the trailing stop and the break-even stop
+//! stay on for the position.
+//!
+//! **The ATR** is the Pair's own (Wilder's, [`Atr`], `f64`), fed every bar of the timeframe
+//! whatever the strategy computes, so a level uses the ATR of the bars closed before the
+//! input it is checked against. `k·ATR` is converted to an exact decimal and the level rounded
+//! to 8 places (half to even, as every computed price). While the ATR is warming up
+//! (`period − 1` bars) its levels are absent; a level that would not be a positive price is
+//! absent too.
+//!
+//! **Bars held** are the bars of the timeframe that closed while the position was held (known
+//! to the Pair): a next-bar-open entry fills at a bar's open after the Pair has already
+//! evaluated that bar's close, so that bar is neither counted nor folded into the levels. The
+//! **time stop** is due at a bar close when `bars held ≥ max_bars`, or when the bar's event
+//! time minus the entry fill's event time reaches `max_duration`; the Pair then exits at
+//! market. The **signal flip** (the opposite side's entry rule firing while open) is the
+//! Pair's, from the strategy's rules; a spot pair evaluates its template's `[short]` rules for
+//! it (it still never enters short).
+//!
+//! **Per position.** Everything resets when the position goes flat; re-entry needs a later
+//! entry signal. An add-on changes the average entry: the entry-relative levels (stop-loss,
+//! target, break-even, volatility) are recomputed from it, the volatility level's ratchet
+//! starting again; the best price, the activations and the trailing and chandelier levels are
+//! kept.
+
+use charon_events::payload::market::Bar;
+use charon_events::payload::order::PositionSide;
+use charon_events::payload::risk::RiskRule;
+use charon_events::{Price, Rate, Timestamp};
+use rust_decimal::Decimal;
+
+use crate::config::ExitConfig;
+use crate::exchange::fill_model::PRICE_DP;
+use crate::indicators::{Atr, Candle, Indicator};
+
+use super::sizing::moved_by_pct;
+
+/// The name of a layer-1 rule in signals and reasons: the snake case of its [`RiskRule`].
+pub fn rule_name(rule: RiskRule) -> &'static str {
+    match rule {
+        RiskRule::StopLoss => "stop_loss",
+        RiskRule::TakeProfit => "take_profit",
+        RiskRule::TrailingStop => "trailing_stop",
+        RiskRule::BreakEven => "break_even",
+        RiskRule::Chandelier => "chandelier",
+        RiskRule::VolatilityExit => "volatility_exit",
+        RiskRule::TimeStop => "time_stop",
+        RiskRule::SignalFlip => "signal_flip",
+        _ => "risk",
+    }
+}
+
+/// A stop level and the rule it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub price: Price,
+    pub rule: RiskRule,
+}
+
+/// `k` ATRs over `period` bars.
+#[derive(Debug, Clone)]
+struct AtrRule {
+    mult: Decimal,
+    atr: Atr,
+}
+
+impl AtrRule {
+    fn new(mult: Option<Decimal>, period: usize) -> Option<Self> {
+        Some(Self {
+            mult: mult?,
+            // `validate` refuses a period of 0.
+            atr: Atr::new(period.max(1)).expect("a period of at least 1"),
+        })
+    }
+
+    /// `from` moved `k·ATR` toward the position's loss, rounded to 8 places; `None` while the
+    /// ATR warms up or when the level is not a positive price.
+    fn level(&self, side: PositionSide, from: Price) -> Option<Price> {
+        let atr = Decimal::from_f64_retain(self.atr.value()?)?;
+        let offset = self.mult.checked_mul(atr)?;
+        let level = match side {
+            PositionSide::Long => from.0.checked_sub(offset)?,
+            PositionSide::Short => from.0.checked_add(offset)?,
+        }
+        .round_dp(PRICE_DP)
+        .normalize();
+        (level > Decimal::ZERO).then_some(Price(level))
+    }
+}
+
+/// The state of one position.
+#[derive(Debug, Clone)]
+struct Tracked {
+    side: PositionSide,
+    avg_entry: Price,
+    entry_ts: Timestamp,
+    bars: u32,
+    /// The most favourable price since entry: the average entry, then bar highs (a long) or
+    /// lows (a short).
+    best: Price,
+    trailing_on: bool,
+    break_even_on: bool,
+    trailing: Option<Price>,
+    chandelier: Option<Price>,
+    volatility: Option<Price>,
+}
+
+/// A closed bar not yet folded into the levels, and whether the position was held at its close.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    bar: Bar,
+    held: bool,
+}
+
+/// The exit rules of one pair (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct ExitRules {
+    stop_loss_pct: Option<Decimal>,
+    take_profit_pct: Option<Decimal>,
+    trailing_pct: Option<Decimal>,
+    trailing_activation_pct: Option<Decimal>,
+    break_even_after_pct: Option<Decimal>,
+    /// Twice the taker fee, as a fraction.
+    round_trip_fee: Decimal,
+    chandelier: Option<AtrRule>,
+    volatility: Option<AtrRule>,
+    max_bars: Option<u32>,
+    /// (nanoseconds, as configured).
+    max_duration: Option<(i64, String)>,
+    signal_flip: bool,
+    position: Option<Tracked>,
+    pending: Option<Pending>,
+}
+
+/// Whether `a` lies further in the position's favour than `b`: above it for a long, below it
+/// for a short. Of two stops, it is the tighter; of two prices, the better.
+fn ahead(side: PositionSide, a: Price, b: Price) -> bool {
+    match side {
+        PositionSide::Long => a > b,
+        PositionSide::Short => a < b,
+    }
+}
+
+/// The tighter of a ratcheted level and a new candidate.
+fn ratchet(side: PositionSide, kept: Option<Price>, candidate: Option<Price>) -> Option<Price> {
+    match (kept, candidate) {
+        (Some(kept), Some(new)) if ahead(side, new, kept) => Some(new),
+        (Some(kept), _) => Some(kept),
+        (None, new) => new,
+    }
+}
+
+/// +1 for a long, −1 for a short: the sign of a favourable move.
+fn favour(side: PositionSide) -> Decimal {
+    match side {
+        PositionSide::Long => Decimal::ONE,
+        PositionSide::Short => Decimal::NEGATIVE_ONE,
+    }
+}
+
+impl ExitRules {
+    /// The rules of `config`, with the taker fee (a fraction, 0.0005 for 0.05%) the
+    /// break-even stop covers. `config` is expected to be validated.
+    pub fn new(config: &ExitConfig, taker_fee: Rate) -> Self {
+        let nanos = |interval: charon_events::payload::market::Interval| {
+            i64::from(interval.0) * 1_000_000_000
+        };
+        Self {
+            stop_loss_pct: config.stop_loss_pct,
+            take_profit_pct: config.take_profit_pct,
+            trailing_pct: config.trailing_stop_pct,
+            trailing_activation_pct: config.trailing_activation_pct,
+            break_even_after_pct: config.break_even_after_pct,
+            round_trip_fee: taker_fee.0 * Decimal::TWO,
+            chandelier: AtrRule::new(config.chandelier_atr_mult, config.chandelier_period()),
+            volatility: AtrRule::new(config.volatility_atr_mult, config.volatility_period()),
+            max_bars: config.max_bars,
+            max_duration: config.max_duration().map(|interval| {
+                let text = config.max_duration.clone().unwrap_or_default();
+                (nanos(interval), text)
+            }),
+            signal_flip: config.signal_flip,
+            position: None,
+            pending: None,
+        }
+    }
+
+    pub fn stop_loss_pct(&self) -> Option<Decimal> {
+        self.stop_loss_pct
+    }
+
+    pub fn take_profit_pct(&self) -> Option<Decimal> {
+        self.take_profit_pct
+    }
+
+    /// Whether the opposite entry signal closes the position.
+    pub fn signal_flip(&self) -> bool {
+        self.signal_flip
+    }
+
+    /// A position opened at `avg_entry`, its entry filled at `at`.
+    pub fn opened(&mut self, side: PositionSide, avg_entry: Price, at: Timestamp) {
+        if let Some(pending) = &mut self.pending {
+            pending.held = false;
+        }
+        self.position = Some(Tracked {
+            side,
+            avg_entry,
+            entry_ts: at,
+            bars: 0,
+            best: avg_entry,
+            trailing_on: self.trailing_activation_pct.is_none(),
+            break_even_on: false,
+            trailing: None,
+            chandelier: None,
+            volatility: None,
+        });
+        self.ratchet_levels();
+    }
+
+    /// An add-on moved the average entry.
+    pub fn entry_changed(&mut self, avg_entry: Price) {
+        let Some(position) = &mut self.position else {
+            return;
+        };
+        position.avg_entry = avg_entry;
+        if ahead(position.side, avg_entry, position.best) {
+            position.best = avg_entry;
+        }
+        position.volatility = None;
+        self.ratchet_levels();
+    }
+
+    /// The position is flat: everything about it is forgotten.
+    pub fn closed(&mut self) {
+        self.position = None;
+        if let Some(pending) = &mut self.pending {
+            pending.held = false;
+        }
+    }
+
+    /// A bar of the timeframe closed: it counts as held, and is folded into the levels at the
+    /// next market input ([`ExitRules::on_input`]).
+    pub fn bar_closed(&mut self, bar: &Bar) {
+        self.on_input();
+        if let Some(position) = &mut self.position {
+            position.bars = position.bars.saturating_add(1);
+        }
+        self.pending = Some(Pending {
+            bar: *bar,
+            held: self.position.is_some(),
+        });
+    }
+
+    /// A market input arrived: the bar closed before it is folded in. Says whether the levels
+    /// may have moved.
+    pub fn on_input(&mut self) -> bool {
+        let Some(Pending { bar, held }) = self.pending.take() else {
+            return false;
+        };
+        let candle = Candle::from(&bar);
+        for rule in [&mut self.chandelier, &mut self.volatility]
+            .into_iter()
+            .flatten()
+        {
+            rule.atr.update(candle);
+        }
+        let Some(position) = &mut self.position else {
+            return false;
+        };
+        if held {
+            let side = position.side;
+            let favourable = match side {
+                PositionSide::Long => bar.high,
+                PositionSide::Short => bar.low,
+            };
+            if ahead(side, favourable, position.best) {
+                position.best = favourable;
+            }
+            // A threshold `pct` percent in the position's favour is reached at or beyond it.
+            let avg_entry = position.avg_entry;
+            let reached = |pct: Option<Decimal>| {
+                pct.and_then(|pct| moved_by_pct(avg_entry, favour(side) * pct))
+                    .is_some_and(|threshold| !ahead(side, threshold, favourable))
+            };
+            position.trailing_on |= reached(self.trailing_activation_pct);
+            position.break_even_on |= reached(self.break_even_after_pct);
+        }
+        // The ATR moved even when the bar was not held.
+        self.ratchet_levels();
+        true
+    }
+
+    /// Moves the ratcheted levels to their candidates where those are tighter.
+    fn ratchet_levels(&mut self) {
+        let Some(position) = &mut self.position else {
+            return;
+        };
+        let side = position.side;
+        if position.trailing_on {
+            let candidate = self
+                .trailing_pct
+                .and_then(|pct| moved_by_pct(position.best, -favour(side) * pct));
+            position.trailing = ratchet(side, position.trailing, candidate);
+        }
+        if let Some(rule) = &self.chandelier {
+            position.chandelier =
+                ratchet(side, position.chandelier, rule.level(side, position.best));
+        }
+        if let Some(rule) = &self.volatility {
+            let candidate = rule.level(side, position.avg_entry);
+            position.volatility = ratchet(side, position.volatility, candidate);
+        }
+    }
+
+    /// The effective stop: the tightest of the stop-type levels, with its rule.
+    pub fn stop(&self) -> Option<Level> {
+        let position = self.position.as_ref()?;
+        let side = position.side;
+        let stop_loss = self
+            .stop_loss_pct
+            .and_then(|pct| moved_by_pct(position.avg_entry, -favour(side) * pct));
+        let break_even = if position.break_even_on {
+            let factor = Decimal::ONE + favour(side) * self.round_trip_fee;
+            position
+                .avg_entry
+                .0
+                .checked_mul(factor)
+                .map(|level| Price(level.round_dp(PRICE_DP).normalize()))
+        } else {
+            None
+        };
+        [
+            (stop_loss, RiskRule::StopLoss),
+            (position.trailing, RiskRule::TrailingStop),
+            (break_even, RiskRule::BreakEven),
+            (position.chandelier, RiskRule::Chandelier),
+            (position.volatility, RiskRule::VolatilityExit),
+        ]
+        .into_iter()
+        .filter_map(|(price, rule)| {
+            Some(Level {
+                price: price?,
+                rule,
+            })
+        })
+        .fold(None, |best: Option<Level>, level| match best {
+            Some(best) if !ahead(side, level.price, best.price) => Some(best),
+            _ => Some(level),
+        })
+    }
+
+    /// The take-profit target.
+    pub fn target(&self) -> Option<Price> {
+        let position = self.position.as_ref()?;
+        self.take_profit_pct
+            .and_then(|pct| moved_by_pct(position.avg_entry, favour(position.side) * pct))
+    }
+
+    /// Whether the time stop is due at a bar closing at `now`, and which limit was reached.
+    pub fn time_stop(&self, now: Timestamp) -> Option<String> {
+        let position = self.position.as_ref()?;
+        if let Some(max) = self.max_bars.filter(|max| position.bars >= *max) {
+            return Some(format!("max_bars {max}"));
+        }
+        let (max, text) = self.max_duration.as_ref()?;
+        let held = now.nanos().saturating_sub(position.entry_ts.nanos());
+        (held >= *max).then(|| format!("max_duration {text}"))
+    }
+}
