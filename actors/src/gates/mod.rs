@@ -76,11 +76,11 @@
 //!
 //! # Cost
 //!
-//! `on_bar` is O(1) for ATR, the volume average and realized volatility (running compensated
-//! sums of [`crate::indicators`]; σ is a [`Bollinger`] band's standard deviation over the log
-//! returns), plus, for the regime's sorted window of σ, O(log lookback) comparisons and an
-//! O(lookback) memory move (`lookback` is at most 10,000 by validation: at most 80 KB moved per
-//! bar). `check` is O(1), plus O(log lookback) for the regime's rank.
+//! `on_bar` is O(1): ATR, the volume average and realized volatility are running compensated
+//! sums of [`crate::indicators`] (σ is a [`Bollinger`] band's standard deviation over the log
+//! returns), and the regime's window of σ is a ring buffer. `check` is O(1), plus one
+//! O(lookback) scan for the regime's rank (`lookback` is at most 10,000 by validation); checks
+//! happen only on entry signals, far fewer than bars.
 //!
 //! The gates do not know the pair's market: a spot pair never receives a funding rate, so its
 //! funding gate never blocks.
@@ -203,10 +203,16 @@ impl Gates {
     /// Each closed bar of the pair's timeframe, in order (before entries are considered on it).
     /// A bar still forming (`closed == false`) is ignored.
     pub fn on_bar(&mut self, bar: &Bar) {
-        if !bar.closed {
+        if !bar.closed || self.is_empty() {
             return;
         }
-        let candle = Candle::from(bar);
+        self.on_candle(&Candle::from(bar));
+    }
+
+    /// [`Gates::on_bar`] for a closed bar its caller has already converted (the Pair converts
+    /// each bar once for its strategy, its exits and its gates).
+    pub fn on_candle(&mut self, candle: &Candle) {
+        let candle = *candle;
         if let Some(atr) = &mut self.atr {
             atr.atr.update(candle);
             atr.bars = atr.bars.saturating_add(1);
@@ -520,14 +526,15 @@ fn classify(percentile: Decimal, low_pct: Decimal, high_pct: Decimal) -> Volatil
     }
 }
 
-/// The last `capacity` values in arrival order and sorted, for percentile ranks: O(log n)
-/// comparisons and an O(n) memory move per push, O(log n) per rank. Values are finite (σ is
-/// never NaN: closes are positive and finite); they are ordered by [`f64::total_cmp`].
+/// The last `capacity` values in arrival order, for percentile ranks: O(1) per push and one
+/// O(n) scan per rank. A rank is needed only when an entry signal asks the gate, a small
+/// fraction of bars, so keeping the window sorted on every bar (an O(n) memory move each time)
+/// cost more than it saved. Values are finite (σ is never NaN: closes are positive and
+/// finite); they are ordered by [`f64::total_cmp`].
 #[derive(Debug, Clone)]
 struct PercentileWindow {
     capacity: usize,
     arrival: VecDeque<f64>,
-    sorted: Vec<f64>,
 }
 
 impl PercentileWindow {
@@ -536,28 +543,22 @@ impl PercentileWindow {
         Self {
             capacity,
             arrival: VecDeque::new(),
-            sorted: Vec::new(),
         }
     }
 
     fn push(&mut self, x: f64) {
         if self.arrival.len() == self.capacity {
-            if let Some(oldest) = self.arrival.pop_front() {
-                // The first value not below `oldest`: `oldest` itself (or a bit-equal copy).
-                let at = self
-                    .sorted
-                    .partition_point(|v| v.total_cmp(&oldest).is_lt());
-                self.sorted.remove(at);
-            }
+            self.arrival.pop_front();
         }
         self.arrival.push_back(x);
-        let at = self.sorted.partition_point(|v| v.total_cmp(&x).is_le());
-        self.sorted.insert(at, x);
     }
 
     /// How many values of the window are at most `x`.
     fn count_at_most(&self, x: f64) -> usize {
-        self.sorted.partition_point(|v| v.total_cmp(&x).is_le())
+        self.arrival
+            .iter()
+            .filter(|v| v.total_cmp(&x).is_le())
+            .count()
     }
 
     fn latest(&self) -> Option<f64> {
@@ -570,7 +571,6 @@ impl PercentileWindow {
 
     fn clear(&mut self) {
         self.arrival.clear();
-        self.sorted.clear();
     }
 }
 

@@ -586,7 +586,8 @@ fn the_percentile_window_keeps_the_last_lookback_values() {
     }
     // The first 5 left: 1, 5, 3.
     assert_eq!(window.len(), 3);
-    assert_eq!(window.sorted, [1.0, 3.0, 5.0]);
+    assert_eq!(window.arrival, [1.0, 5.0, 3.0]);
+    assert_eq!(window.count_at_most(5.0), 3);
     assert_eq!(window.count_at_most(3.0), 2);
     assert_eq!(window.count_at_most(0.5), 0);
     assert_eq!(window.latest(), Some(3.0));

@@ -35,8 +35,9 @@
 //!
 //! **The ATR** is the Pair's own (Wilder's, [`Atr`], `f64`), fed every bar of the timeframe
 //! whatever the strategy computes, so a level uses the ATR of the bars closed before the
-//! input it is checked against. `k·ATR` is converted to an exact decimal and the level rounded
-//! to 8 places (half to even, as every computed price). While the ATR is warming up
+//! input it is checked against. `k·ATR` is computed in `f64` like the ATR itself and rounded to
+//! 8 places (half away from zero) as an amount; the level is then rounded to 8 places (half to
+//! even, as every computed price). While the ATR is warming up
 //! (`period − 1` bars) its levels are absent; a level that would not be a positive price is
 //! absent too.
 //!
@@ -59,6 +60,7 @@ use charon_events::payload::market::Bar;
 use charon_events::payload::order::PositionSide;
 use charon_events::payload::risk::RiskRule;
 use charon_events::{Price, Rate, Timestamp};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::config::ExitConfig;
@@ -92,14 +94,16 @@ pub struct Level {
 /// `k` ATRs over `period` bars.
 #[derive(Debug, Clone)]
 struct AtrRule {
-    mult: Decimal,
+    /// k, as the indicator's own `f64` (the offset k·ATR is a volatility measure, computed
+    /// like the ATR itself, then rounded to a price).
+    mult_f64: f64,
     atr: Atr,
 }
 
 impl AtrRule {
     fn new(mult: Option<Decimal>, period: usize) -> Option<Self> {
         Some(Self {
-            mult: mult?,
+            mult_f64: mult?.to_f64()?,
             // `validate` refuses a period of 0.
             atr: Atr::new(period.max(1)).expect("a period of at least 1"),
         })
@@ -108,8 +112,7 @@ impl AtrRule {
     /// `from` moved `k·ATR` toward the position's loss, rounded to 8 places; `None` while the
     /// ATR warms up or when the level is not a positive price.
     fn level(&self, side: PositionSide, from: Price) -> Option<Price> {
-        let atr = Decimal::from_f64_retain(self.atr.value()?)?;
-        let offset = self.mult.checked_mul(atr)?;
+        let offset = offset_8dp(self.mult_f64 * self.atr.value()?)?;
         let level = match side {
             PositionSide::Long => from.0.checked_sub(offset)?,
             PositionSide::Short => from.0.checked_add(offset)?,
@@ -118,6 +121,14 @@ impl AtrRule {
         .normalize();
         (level > Decimal::ZERO).then_some(Price(level))
     }
+}
+
+/// A non-negative `f64` offset as a price amount: rounded half away from zero to 8 places
+/// through an integer count of 10⁻⁸ (deterministic, and far cheaper than converting the
+/// double's full binary expansion to a `Decimal`). `None` when not finite or beyond 2⁶³·10⁻⁸.
+fn offset_8dp(offset: f64) -> Option<Decimal> {
+    let units = (offset * 1e8).round();
+    (units.is_finite() && units.abs() < 9.2e18).then(|| Decimal::new(units as i64, PRICE_DP))
 }
 
 /// The state of one position.
@@ -135,6 +146,21 @@ struct Tracked {
     trailing: Option<Price>,
     chandelier: Option<Price>,
     volatility: Option<Price>,
+    /// The best price the trailing level was last computed from.
+    trailing_from: Option<Price>,
+    /// Levels that depend only on the average entry, computed when it changes.
+    at_entry: EntryLevels,
+}
+
+/// The levels fixed by the average entry: checked on every bar, computed once per entry.
+#[derive(Debug, Clone, Copy, Default)]
+struct EntryLevels {
+    stop_loss: Option<Price>,
+    target: Option<Price>,
+    break_even: Option<Price>,
+    /// Where trailing starts and where the break-even stop arms.
+    trailing_activation: Option<Price>,
+    break_even_after: Option<Price>,
 }
 
 /// A closed bar not yet folded into the levels, and whether the position was held at its close.
@@ -173,12 +199,18 @@ fn ahead(side: PositionSide, a: Price, b: Price) -> bool {
     }
 }
 
-/// The tighter of a ratcheted level and a new candidate.
-fn ratchet(side: PositionSide, kept: Option<Price>, candidate: Option<Price>) -> Option<Price> {
-    match (kept, candidate) {
-        (Some(kept), Some(new)) if ahead(side, new, kept) => Some(new),
-        (Some(kept), _) => Some(kept),
-        (None, new) => new,
+/// Keeps the tighter of a ratcheted level and a new candidate; says whether the level moved.
+fn ratchet(side: PositionSide, kept: &mut Option<Price>, candidate: Option<Price>) -> bool {
+    match (*kept, candidate) {
+        (Some(level), Some(new)) if ahead(side, new, level) => {
+            *kept = Some(new);
+            true
+        }
+        (None, Some(new)) => {
+            *kept = Some(new);
+            true
+        }
+        _ => false,
     }
 }
 
@@ -246,8 +278,33 @@ impl ExitRules {
             trailing: None,
             chandelier: None,
             volatility: None,
+            trailing_from: None,
+            at_entry: EntryLevels::default(),
         });
+        self.entry_levels();
         self.ratchet_levels();
+    }
+
+    /// Recomputes the levels that depend only on the average entry.
+    fn entry_levels(&mut self) {
+        let Some(position) = &mut self.position else {
+            return;
+        };
+        let (side, entry) = (position.side, position.avg_entry);
+        let toward = |pct: Option<Decimal>, sign: Decimal| {
+            pct.and_then(|pct| moved_by_pct(entry, sign * pct))
+        };
+        let break_even = entry
+            .0
+            .checked_mul(Decimal::ONE + favour(side) * self.round_trip_fee)
+            .map(|level| Price(level.round_dp(PRICE_DP).normalize()));
+        position.at_entry = EntryLevels {
+            stop_loss: toward(self.stop_loss_pct, -favour(side)),
+            target: toward(self.take_profit_pct, favour(side)),
+            break_even,
+            trailing_activation: toward(self.trailing_activation_pct, favour(side)),
+            break_even_after: toward(self.break_even_after_pct, favour(side)),
+        };
     }
 
     /// An add-on moved the average entry.
@@ -260,6 +317,7 @@ impl ExitRules {
             position.best = avg_entry;
         }
         position.volatility = None;
+        self.entry_levels();
         self.ratchet_levels();
     }
 
@@ -290,16 +348,19 @@ impl ExitRules {
         let Some(Pending { bar, held }) = self.pending.take() else {
             return false;
         };
-        let candle = Candle::from(&bar);
-        for rule in [&mut self.chandelier, &mut self.volatility]
-            .into_iter()
-            .flatten()
-        {
-            rule.atr.update(candle);
+        if self.chandelier.is_some() || self.volatility.is_some() {
+            let candle = Candle::from(&bar);
+            for rule in [&mut self.chandelier, &mut self.volatility]
+                .into_iter()
+                .flatten()
+            {
+                rule.atr.update(candle);
+            }
         }
         let Some(position) = &mut self.position else {
             return false;
         };
+        let armed_before = (position.trailing_on, position.break_even_on);
         if held {
             let side = position.side;
             let favourable = match side {
@@ -310,58 +371,61 @@ impl ExitRules {
                 position.best = favourable;
             }
             // A threshold `pct` percent in the position's favour is reached at or beyond it.
-            let avg_entry = position.avg_entry;
-            let reached = |pct: Option<Decimal>| {
-                pct.and_then(|pct| moved_by_pct(avg_entry, favour(side) * pct))
-                    .is_some_and(|threshold| !ahead(side, threshold, favourable))
+            let reached = |threshold: Option<Price>| {
+                threshold.is_some_and(|threshold| !ahead(side, threshold, favourable))
             };
-            position.trailing_on |= reached(self.trailing_activation_pct);
-            position.break_even_on |= reached(self.break_even_after_pct);
+            // Once armed, a threshold stays armed: no need to compare again.
+            if !position.trailing_on {
+                position.trailing_on = reached(position.at_entry.trailing_activation);
+            }
+            if !position.break_even_on {
+                position.break_even_on = reached(position.at_entry.break_even_after);
+            }
         }
+        let armed = armed_before != (position.trailing_on, position.break_even_on);
         // The ATR moved even when the bar was not held.
-        self.ratchet_levels();
-        true
+        self.ratchet_levels() || armed
     }
 
-    /// Moves the ratcheted levels to their candidates where those are tighter.
-    fn ratchet_levels(&mut self) {
+    /// Moves the ratcheted levels to their candidates where those are tighter; says whether
+    /// any moved.
+    fn ratchet_levels(&mut self) -> bool {
         let Some(position) = &mut self.position else {
-            return;
+            return false;
         };
         let side = position.side;
-        if position.trailing_on {
+        let mut moved = false;
+        // The trailing level follows the best price only: nothing to do until that moves.
+        if position.trailing_on && position.trailing_from != Some(position.best) {
             let candidate = self
                 .trailing_pct
                 .and_then(|pct| moved_by_pct(position.best, -favour(side) * pct));
-            position.trailing = ratchet(side, position.trailing, candidate);
+            moved |= ratchet(side, &mut position.trailing, candidate);
+            position.trailing_from = Some(position.best);
         }
         if let Some(rule) = &self.chandelier {
-            position.chandelier =
-                ratchet(side, position.chandelier, rule.level(side, position.best));
+            moved |= ratchet(
+                side,
+                &mut position.chandelier,
+                rule.level(side, position.best),
+            );
         }
         if let Some(rule) = &self.volatility {
             let candidate = rule.level(side, position.avg_entry);
-            position.volatility = ratchet(side, position.volatility, candidate);
+            moved |= ratchet(side, &mut position.volatility, candidate);
         }
+        moved
     }
 
     /// The effective stop: the tightest of the stop-type levels, with its rule.
     pub fn stop(&self) -> Option<Level> {
         let position = self.position.as_ref()?;
         let side = position.side;
-        let stop_loss = self
-            .stop_loss_pct
-            .and_then(|pct| moved_by_pct(position.avg_entry, -favour(side) * pct));
-        let break_even = if position.break_even_on {
-            let factor = Decimal::ONE + favour(side) * self.round_trip_fee;
-            position
-                .avg_entry
-                .0
-                .checked_mul(factor)
-                .map(|level| Price(level.round_dp(PRICE_DP).normalize()))
-        } else {
-            None
-        };
+        let stop_loss = position.at_entry.stop_loss;
+        let break_even = position
+            .at_entry
+            .break_even
+            .filter(|_| position.break_even_on);
         [
             (stop_loss, RiskRule::StopLoss),
             (position.trailing, RiskRule::TrailingStop),
@@ -384,9 +448,7 @@ impl ExitRules {
 
     /// The take-profit target.
     pub fn target(&self) -> Option<Price> {
-        let position = self.position.as_ref()?;
-        self.take_profit_pct
-            .and_then(|pct| moved_by_pct(position.avg_entry, favour(position.side) * pct))
+        self.position.as_ref()?.at_entry.target
     }
 
     /// Whether the time stop is due at a bar closing at `now`, and which limit was reached.

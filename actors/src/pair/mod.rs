@@ -380,8 +380,11 @@ impl Pair {
     }
 
     fn evaluate(&mut self, bar: &Bar, out: &mut Derived<'_>) {
-        let fired = self.rules.on_bar(&Candle::from(bar));
-        self.gates.on_bar(bar);
+        let candle = Candle::from(bar);
+        let fired = self.rules.on_bar(&candle);
+        if !self.gates.is_empty() {
+            self.gates.on_candle(&candle);
+        }
         // A bar closed earlier in this input's cascade (a resampler catching up) is folded in
         // before this one counts.
         self.fold_closed_bar();

@@ -75,12 +75,17 @@ fn positive(qty: Decimal) -> Option<Quantity> {
 /// [`PRICE_DP`] places (half to even) like every computed price. Used for stop, target and
 /// add-on trigger levels.
 pub fn moved_by_pct(price: Price, pct: Decimal) -> Option<Price> {
-    let delta = price
-        .0
-        .checked_mul(pct)?
-        .checked_div(Decimal::ONE_HUNDRED)?;
+    let delta = price.0.checked_mul(hundredth(pct)?)?;
     let level = price.0.checked_add(delta)?;
-    Some(Price(level.round_dp(PRICE_DP)))
+    Some(Price(level.round_dp(PRICE_DP).normalize()))
+}
+
+/// `pct / 100`, exactly, by moving the decimal point (a `Decimal` division costs far more and
+/// levels are computed on every bar); `None` past 28 places.
+fn hundredth(pct: Decimal) -> Option<Decimal> {
+    let mut fraction = pct;
+    fraction.set_scale(pct.scale() + 2).ok()?;
+    Some(fraction)
 }
 
 #[cfg(test)]
@@ -135,6 +140,13 @@ mod tests {
             within_cap(Quantity(d("2")), Quantity(d("9")), price, None),
             Some(Quantity(d("2")))
         );
+    }
+
+    #[test]
+    fn hundredths_are_exact() {
+        assert_eq!(hundredth(d("1.5")), Some(d("0.015")));
+        assert_eq!(hundredth(d("-250")), Some(d("-2.5")));
+        assert_eq!(hundredth(d("0.0000000000000000000000000001")), None);
     }
 
     #[test]
