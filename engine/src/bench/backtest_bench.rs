@@ -7,7 +7,9 @@
 //!   scan, the actors, the run log written to sled, the report.
 //!
 //! Ticks are the Binance spot recordings (trades and best bid/ask of BTCUSDT and ETHUSDT),
-//! repeated and shifted in time to `--events`; bars are the 45,031 BTC perpetual 1-minute bars.
+//! repeated and shifted in time to `--events`; bars are the 45,031 BTC perpetual 1-minute bars,
+//! run with the risk limits alone (layer 3 and the hard stop and target) and again with every
+//! exit rule and gate of layers 1 and 2 as well.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,11 +70,23 @@ sizing = { per_trade = { quote = 5000 } }
 exits = { stop_loss_pct = 0.05 }
 "#;
 
+/// Risk limits alone: every bot limit of layer 3, with the hard stop and target.
 const BARS_CONFIG: &str = r#"
 [[bot]]
 name = "bench-bars"
 quote = "USDT"
 initial_capital = 10000
+
+[bot.risk]
+max_positions_per_asset = 1
+max_positions_total = 2
+max_trade_loss_pct = 5
+daily_loss_pct = 10
+consecutive_losses = 8
+loss_cooldown = "1h"
+max_leverage = 3
+max_slippage_bps = 20
+api_error_threshold = 3
 
 [[bot.pair]]
 symbol = "BTCUSDT"
@@ -84,6 +98,54 @@ sizing = { per_trade = { equity_pct = 20 }, max_position_quote = 6000 }
 exits = { stop_loss_pct = 1, take_profit_pct = 2 }
 max_drawdown_pct = 50
 add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
+"#;
+
+/// Every rule and gate: the limits above plus each exit rule of layer 1 and each gate of
+/// layer 2.
+const BARS_ALL_RULES_CONFIG: &str = r#"
+[[bot]]
+name = "bench-bars"
+quote = "USDT"
+initial_capital = 10000
+
+[bot.risk]
+max_positions_per_asset = 1
+max_positions_total = 2
+max_trade_loss_pct = 5
+daily_loss_pct = 10
+consecutive_losses = 8
+loss_cooldown = "1h"
+max_leverage = 3
+max_slippage_bps = 20
+api_error_threshold = 3
+
+[[bot.pair]]
+symbol = "BTCUSDT"
+market = "perpetual"
+leverage = 2
+strategy = "ema_cross.toml"
+timeframe = "1m"
+sizing = { per_trade = { equity_pct = 20 }, max_position_quote = 6000 }
+max_drawdown_pct = 50
+add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
+
+[bot.pair.exits]
+stop_loss_pct = 1
+take_profit_pct = 2
+trailing_stop_pct = 0.8
+trailing_activation_pct = 0.4
+break_even_after_pct = 0.5
+chandelier_atr_mult = 3
+volatility_atr_mult = 2
+max_bars = 240
+max_duration = "6h"
+signal_flip = true
+
+[bot.pair.gates]
+funding = { max_abs_rate_pct = 0.1, block_against_side = false }
+atr = { period = 14, min_pct = 0.01, max_pct = 2 }
+volume_spike = { period = 20, max_ratio = 8, min_ratio = 0.05 }
+volatility_regime = { period = 20, lookback = 500, low_pct = 5, high_pct = 95, allow = ["low", "normal"] }
 "#;
 
 /// Numbers events as a log would and keeps nothing: the engine loop's own cost.
@@ -143,6 +205,25 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     );
     report("backtest_bars_engine_best", figures.best, "bars/s");
     report("backtest_bars_derived", figures.derived as f64, "events");
+    let all_spec = spec(&work.join("bars-all-config"), BARS_ALL_RULES_CONFIG)?;
+    let all = engine_loop(&all_spec, &bars, args.bar_passes)?;
+    report("backtest_bars_engine_all_rules", all.median, "bars/s");
+    report(
+        "backtest_bars_engine_all_rules_run",
+        bars.len() as f64 / all.median * 1e3,
+        "ms",
+    );
+    report(
+        "backtest_bars_all_rules_derived",
+        all.derived as f64,
+        "events",
+    );
+    // How much slower every rule and gate makes the loop than the risk limits alone.
+    report(
+        "backtest_bars_all_rules_cost",
+        (figures.median / all.median - 1.0) * 100.0,
+        "%",
+    );
     let rate = whole_process(&bars_spec, &bars, &work.join("bars"))?;
     report("backtest_bars_process", rate, "bars/s");
     report(
