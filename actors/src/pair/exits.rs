@@ -109,26 +109,31 @@ impl AtrRule {
         })
     }
 
-    /// `from` moved `k·ATR` toward the position's loss, rounded to 8 places; `None` while the
-    /// ATR warms up or when the level is not a positive price.
-    fn level(&self, side: PositionSide, from: Price) -> Option<Price> {
-        let offset = offset_8dp(self.mult_f64 * self.atr.value()?)?;
-        let level = match side {
-            PositionSide::Long => from.0.checked_sub(offset)?,
-            PositionSide::Short => from.0.checked_add(offset)?,
-        }
-        .round_dp(PRICE_DP)
-        .normalize();
-        (level > Decimal::ZERO).then_some(Price(level))
+    /// k·ATR in units of 10⁻⁸ (see [`offset_8dp`]), or `None` while the ATR warms up.
+    fn offset_units(&self) -> Option<i64> {
+        offset_units(self.mult_f64 * self.atr.value()?)
     }
 }
 
-/// A non-negative `f64` offset as a price amount: rounded half away from zero to 8 places
-/// through an integer count of 10⁻⁸ (deterministic, and far cheaper than converting the
-/// double's full binary expansion to a `Decimal`). `None` when not finite or beyond 2⁶³·10⁻⁸.
-fn offset_8dp(offset: f64) -> Option<Decimal> {
+/// `from` moved `units`·10⁻⁸ toward the position's loss, rounded to 8 places; `None` when the
+/// level is not a positive price.
+fn level_at(side: PositionSide, from: Price, units: i64) -> Option<Price> {
+    let offset = Decimal::new(units, PRICE_DP);
+    let level = match side {
+        PositionSide::Long => from.0.checked_sub(offset)?,
+        PositionSide::Short => from.0.checked_add(offset)?,
+    }
+    .round_dp(PRICE_DP)
+    .normalize();
+    (level > Decimal::ZERO).then_some(Price(level))
+}
+
+/// A non-negative `f64` offset as a count of 10⁻⁸, rounded half away from zero: an amount of
+/// 8 places, made deterministically and far more cheaply than converting the double's full
+/// binary expansion to a `Decimal`. `None` when not finite or beyond 2⁶³·10⁻⁸.
+fn offset_units(offset: f64) -> Option<i64> {
     let units = (offset * 1e8).round();
-    (units.is_finite() && units.abs() < 9.2e18).then(|| Decimal::new(units as i64, PRICE_DP))
+    (units.is_finite() && units.abs() < 9.2e18).then_some(units as i64)
 }
 
 /// The state of one position.
@@ -148,6 +153,9 @@ struct Tracked {
     volatility: Option<Price>,
     /// The best price the trailing level was last computed from.
     trailing_from: Option<Price>,
+    /// What the chandelier and volatility levels were last made of: (from, k·ATR in 10⁻⁸).
+    chandelier_basis: Option<(Price, i64)>,
+    volatility_basis: Option<(Price, i64)>,
     /// Levels that depend only on the average entry, computed when it changes.
     at_entry: EntryLevels,
 }
@@ -197,6 +205,29 @@ fn ahead(side: PositionSide, a: Price, b: Price) -> bool {
         PositionSide::Long => a > b,
         PositionSide::Short => a < b,
     }
+}
+
+/// [`ratchet`] for a level `from ∓ k·ATR`. `basis` is the (from, offset) the kept level was
+/// made of: from the same `from`, an offset at least as large cannot be tighter, which an
+/// integer comparison shows without making the decimal level (most bars, for a ratchet).
+fn ratchet_by_atr(
+    side: PositionSide,
+    rule: &AtrRule,
+    from: Price,
+    kept: &mut Option<Price>,
+    basis: &mut Option<(Price, i64)>,
+) -> bool {
+    let Some(units) = rule.offset_units() else {
+        return false;
+    };
+    if matches!(*basis, Some((made_from, made_units)) if made_from == from && units >= made_units) {
+        return false;
+    }
+    let moved = ratchet(side, kept, level_at(side, from, units));
+    if moved {
+        *basis = Some((from, units));
+    }
+    moved
 }
 
 /// Keeps the tighter of a ratcheted level and a new candidate; says whether the level moved.
@@ -279,6 +310,8 @@ impl ExitRules {
             chandelier: None,
             volatility: None,
             trailing_from: None,
+            chandelier_basis: None,
+            volatility_basis: None,
             at_entry: EntryLevels::default(),
         });
         self.entry_levels();
@@ -317,6 +350,7 @@ impl ExitRules {
             position.best = avg_entry;
         }
         position.volatility = None;
+        position.volatility_basis = None;
         self.entry_levels();
         self.ratchet_levels();
     }
@@ -404,15 +438,22 @@ impl ExitRules {
             position.trailing_from = Some(position.best);
         }
         if let Some(rule) = &self.chandelier {
-            moved |= ratchet(
+            moved |= ratchet_by_atr(
                 side,
+                rule,
+                position.best,
                 &mut position.chandelier,
-                rule.level(side, position.best),
+                &mut position.chandelier_basis,
             );
         }
         if let Some(rule) = &self.volatility {
-            let candidate = rule.level(side, position.avg_entry);
-            moved |= ratchet(side, &mut position.volatility, candidate);
+            moved |= ratchet_by_atr(
+                side,
+                rule,
+                position.avg_entry,
+                &mut position.volatility,
+                &mut position.volatility_basis,
+            );
         }
         moved
     }
