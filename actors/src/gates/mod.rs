@@ -530,7 +530,7 @@ fn classify(percentile: Decimal, low_pct: Decimal, high_pct: Decimal) -> Volatil
 /// O(n) scan per rank. A rank is needed only when an entry signal asks the gate, a small
 /// fraction of bars, so keeping the window sorted on every bar (an O(n) memory move each time)
 /// cost more than it saved. Values are finite (σ is never NaN: closes are positive and
-/// finite); they are ordered by [`f64::total_cmp`].
+/// finite).
 #[derive(Debug, Clone)]
 struct PercentileWindow {
     capacity: usize,
@@ -553,12 +553,12 @@ impl PercentileWindow {
         self.arrival.push_back(x);
     }
 
-    /// How many values of the window are at most `x`.
+    /// How many values of the window are at most `x` (compared numerically: the values are
+    /// finite, and a branch-free `<=` over both halves of the ring vectorizes).
     fn count_at_most(&self, x: f64) -> usize {
-        self.arrival
-            .iter()
-            .filter(|v| v.total_cmp(&x).is_le())
-            .count()
+        let (front, back) = self.arrival.as_slices();
+        let count = |values: &[f64]| values.iter().map(|v| usize::from(*v <= x)).sum::<usize>();
+        count(front) + count(back)
     }
 
     fn latest(&self) -> Option<f64> {
