@@ -276,14 +276,15 @@ fn the_bots_take_profit_closes_the_pair_and_stops_the_bot() {
             (16, "equity_updated", Some(11)),
             (17, "bot_state_changed", Some(11)),
             (18, "force_close", Some(11)),
-            (19, "order_intent", Some(11)),
-            (20, "order_approved", Some(11)),
-            (21, "bar", None),
-            (22, "order_filled", Some(21)),
-            (23, "position_updated", Some(21)),
-            (24, "equity_updated", Some(21)),
-            (25, "bot_state_changed", Some(21)),
-            (26, "bar", None),
+            (19, "alert", Some(11)),
+            (20, "order_intent", Some(11)),
+            (21, "order_approved", Some(11)),
+            (22, "bar", None),
+            (23, "order_filled", Some(22)),
+            (24, "position_updated", Some(22)),
+            (25, "equity_updated", Some(22)),
+            (26, "bot_state_changed", Some(22)),
+            (27, "bar", None),
         ]
     );
     let Event::EquityUpdated(equity) = &event(events, 16).payload else {
@@ -299,22 +300,22 @@ fn the_bots_take_profit_closes_the_pair_and_stops_the_bot() {
     };
     assert_eq!(close.check.rule, RiskRule::BotTakeProfit);
     assert_eq!(event(events, 18).pair, Some(btc()));
-    let Event::OrderIntent(exit) = &event(events, 19).payload else {
+    let Event::OrderIntent(exit) = &event(events, 20).payload else {
         unreachable!()
     };
     assert_eq!(exit.purpose, OrderPurpose::ForceClose);
     assert_eq!((exit.side, exit.qty), (Side::Sell, q("48.07692307")));
     assert_eq!(exit.expected_price, p("107"));
     // Filled at the next open, 108: realized 48.07692307·(108 − 105) = 144.23076921.
-    let Event::OrderFilled(filled) = &event(events, 22).payload else {
+    let Event::OrderFilled(filled) = &event(events, 23).payload else {
         unreachable!()
     };
     assert_eq!(filled.fill.price, p("108"));
-    let Event::PositionUpdated(position) = &event(events, 23).payload else {
+    let Event::PositionUpdated(position) = &event(events, 24).payload else {
         unreachable!()
     };
     assert_eq!(position.realized_pnl, m("144.23076921"));
-    let Event::BotStateChanged(changed) = &event(events, 25).payload else {
+    let Event::BotStateChanged(changed) = &event(events, 26).payload else {
         unreachable!()
     };
     assert_eq!(changed.state, BotState::Stopped);
@@ -353,23 +354,24 @@ fn an_operator_stop_closes_an_entry_that_was_in_flight() {
             (11, "operator_command", None),
             // Nothing is open yet: stopped at once.
             (12, "bot_state_changed", Some(11)),
-            (13, "bar", None),
+            (13, "alert", Some(11)),
+            (14, "bar", None),
             // The approved entry still fills at the open...
-            (14, "order_filled", Some(13)),
-            (15, "position_updated", Some(13)),
-            (16, "equity_updated", Some(13)),
-            (17, "position_updated", Some(13)),
-            (18, "equity_updated", Some(13)),
+            (15, "order_filled", Some(14)),
+            (16, "position_updated", Some(14)),
+            (17, "equity_updated", Some(14)),
+            (18, "position_updated", Some(14)),
+            (19, "equity_updated", Some(14)),
             // ...and the stop that was asked for closes what it opened.
-            (19, "bot_state_changed", Some(13)),
-            (20, "force_close", Some(13)),
-            (21, "order_intent", Some(13)),
-            (22, "order_approved", Some(13)),
-            (23, "bar", None),
-            (24, "order_filled", Some(23)),
-            (25, "position_updated", Some(23)),
-            (26, "equity_updated", Some(23)),
-            (27, "bot_state_changed", Some(23)),
+            (20, "bot_state_changed", Some(14)),
+            (21, "force_close", Some(14)),
+            (22, "order_intent", Some(14)),
+            (23, "order_approved", Some(14)),
+            (24, "bar", None),
+            (25, "order_filled", Some(24)),
+            (26, "position_updated", Some(24)),
+            (27, "equity_updated", Some(24)),
+            (28, "bot_state_changed", Some(24)),
         ]
     );
     let states: Vec<(Seq, BotState)> = events
@@ -384,21 +386,21 @@ fn an_operator_stop_closes_an_entry_that_was_in_flight() {
         [
             (2, BotState::Running),
             (12, BotState::Stopped),
-            (19, BotState::Stopping),
-            (27, BotState::Stopped),
+            (20, BotState::Stopping),
+            (28, BotState::Stopped),
         ]
     );
-    let Event::ForceClose(close) = &event(events, 20).payload else {
+    let Event::ForceClose(close) = &event(events, 21).payload else {
         unreachable!()
     };
     assert_eq!(close.check.rule, RiskRule::Operator);
-    assert_eq!(event(events, 20).pair, Some(btc()));
-    let Event::OrderIntent(exit) = &event(events, 21).payload else {
+    assert_eq!(event(events, 21).pair, Some(btc()));
+    let Event::OrderIntent(exit) = &event(events, 22).payload else {
         unreachable!()
     };
     assert_eq!(exit.purpose, OrderPurpose::ForceClose);
     assert_eq!((exit.side, exit.qty), (Side::Sell, q("9.61538461")));
-    let Event::PositionUpdated(position) = &event(events, 25).payload else {
+    let Event::PositionUpdated(position) = &event(events, 26).payload else {
         unreachable!()
     };
     assert_eq!(position.side, None, "the position was closed");

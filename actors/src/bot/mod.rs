@@ -18,7 +18,9 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use charon_events::payload::control::{BotState, BotStateChanged, Command};
+use charon_events::payload::control::{
+    Alert, AlertKind, BotState, BotStateChanged, Command, Severity,
+};
 use charon_events::payload::order::{EquityUpdated, PositionSide};
 use charon_events::payload::risk::{ForceClose, RiskCheck, RiskRule};
 use charon_events::{ActorId, BotId, Envelope, Event, Money, Num, Origin, Symbol};
@@ -117,19 +119,31 @@ impl Bot {
 
     /// Stops the bot, closing every open pair first.
     fn stop(&mut self, check: RiskCheck, out: &mut Derived<'_>) {
+        let (severity, category) = match check.rule {
+            RiskRule::BotStopLoss => (Severity::Critical, AlertKind::LimitHit),
+            RiskRule::BotTakeProfit => (Severity::Warning, AlertKind::LimitHit),
+            _ => (Severity::Info, AlertKind::BotStateChange),
+        };
+        let alert = Alert {
+            severity,
+            category,
+            message: format!("bot {} stops: {}", self.id, check.message),
+        };
         self.closing = Some(check.clone());
         if self.open.is_empty() {
             self.set_state(BotState::Stopped, check.message, out);
-            return;
+        } else {
+            self.set_state(BotState::Stopping, check.message.clone(), out);
+            for (symbol, side) in &self.open {
+                let close = ForceClose {
+                    side: *side,
+                    check: check.clone(),
+                };
+                out.emit(Event::ForceClose(close), Some(self.id), Some(*symbol));
+            }
         }
-        self.set_state(BotState::Stopping, check.message.clone(), out);
-        for (symbol, side) in &self.open {
-            let close = ForceClose {
-                side: *side,
-                check: check.clone(),
-            };
-            out.emit(Event::ForceClose(close), Some(self.id), Some(*symbol));
-        }
+        // After the decisions, so the log reads: what happened, then who is told.
+        out.emit(Event::Alert(alert), Some(self.id), None);
     }
 
     fn on_command(&mut self, command: &Command, operator: &str, out: &mut Derived<'_>) {

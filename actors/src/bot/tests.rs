@@ -184,13 +184,14 @@ fn take_profit_closes_every_open_pair_then_stops() {
         [
             EventKind::BotStateChanged,
             EventKind::ForceClose,
-            EventKind::ForceClose
+            EventKind::ForceClose,
+            EventKind::Alert
         ]
     );
     assert_eq!(states(&derived), [BotState::Stopping]);
     assert!(derived.iter().all(|event| event.cause == Some(seq)));
     // One force close per open pair, routed to it.
-    let pairs: Vec<_> = derived[1..].iter().map(|event| event.pair).collect();
+    let pairs: Vec<_> = derived[1..3].iter().map(|event| event.pair).collect();
     assert_eq!(pairs, [Some(btc()), Some(eth())]);
     let Event::ForceClose(close) = &derived[1].payload else {
         unreachable!()
@@ -232,8 +233,21 @@ fn stop_loss_closes_the_open_pair() {
     let derived = h.equity("9500");
     assert_eq!(
         kinds(&derived),
-        [EventKind::BotStateChanged, EventKind::ForceClose]
+        [
+            EventKind::BotStateChanged,
+            EventKind::ForceClose,
+            EventKind::Alert
+        ]
     );
+    // A stop-loss is told as a critical limit hit.
+    let Event::Alert(alert) = &derived[2].payload else {
+        unreachable!()
+    };
+    assert_eq!(
+        (alert.severity, alert.category),
+        (Severity::Critical, AlertKind::LimitHit)
+    );
+    assert!(alert.message.contains("stop-loss"), "{}", alert.message);
     assert_eq!(states(&derived), [BotState::Stopping]);
     assert_eq!(derived[1].pair, Some(eth()));
     let Event::ForceClose(close) = &derived[1].payload else {
@@ -258,7 +272,10 @@ fn with_nothing_open_the_bot_stops_at_once() {
     h.position(btc(), Some(PositionSide::Long));
     h.position(btc(), None);
     let derived = h.equity("8000");
-    assert_eq!(kinds(&derived), [EventKind::BotStateChanged]);
+    assert_eq!(
+        kinds(&derived),
+        [EventKind::BotStateChanged, EventKind::Alert]
+    );
     assert_eq!(states(&derived), [BotState::Stopped]);
 }
 
@@ -309,7 +326,19 @@ fn operator_stop_closing_positions() {
     });
     assert_eq!(
         kinds(&derived),
-        [EventKind::BotStateChanged, EventKind::ForceClose]
+        [
+            EventKind::BotStateChanged,
+            EventKind::ForceClose,
+            EventKind::Alert
+        ]
+    );
+    // An operator's stop is told as a state change, not a limit hit.
+    let Event::Alert(alert) = &derived[2].payload else {
+        unreachable!()
+    };
+    assert_eq!(
+        (alert.severity, alert.category),
+        (Severity::Info, AlertKind::BotStateChange)
     );
     assert_eq!(states(&derived), [BotState::Stopping]);
     let Event::ForceClose(close) = &derived[1].payload else {

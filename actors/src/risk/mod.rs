@@ -622,7 +622,13 @@ impl RiskSupervisor {
             }
         }
         if let Some((side, check)) = drawdown_close {
+            let alert = Alert {
+                severity: Severity::Warning,
+                category: AlertKind::LimitHit,
+                message: format!("bot {}: force close: {}", self.bot, check.message),
+            };
             self.force_close(symbol, side, check, out);
+            out.emit(Event::Alert(alert), Some(self.bot), Some(symbol));
         }
         if let Some((side, check)) = loss_close {
             let alert = Alert {

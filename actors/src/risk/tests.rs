@@ -511,7 +511,7 @@ fn the_pairs_max_drawdown_closes_it_once_and_blocks_its_entries() {
     let derived = h.position(eth(), long("2", "-300"));
     assert_eq!(
         derived.iter().map(|e| e.payload.kind()).collect::<Vec<_>>(),
-        [EventKind::ForceClose]
+        [EventKind::ForceClose, EventKind::Alert]
     );
     assert_eq!(derived[0].cause, Some(seq));
     assert_eq!(
