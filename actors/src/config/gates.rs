@@ -1,6 +1,7 @@
 //! The `gates` table of a pair: checks that block an entry after its signal (risk layer 2).
 //! A blocked signal is still recorded, with the gate and its values; the `gates` module
-//! ([`crate::gates`]) gives each gate's exact semantics, and docs/CONFIG.md every key.
+//! ([`crate::gates`]) and docs/RISK.md give each gate's exact semantics, and docs/CONFIG.md
+//! every key.
 //!
 //! Every subtable is optional; a gate that is absent never blocks. Each configured gate must be
 //! able to block something (a bound, a side rule, a regime left out), so a subtable that could

@@ -1,7 +1,7 @@
 //! The `risk` table of a bot: the RiskSupervisor's limits (risk layer 3), which override the
 //! strategy. Every key is optional: a limit that is not configured is not enforced. The
-//! RiskSupervisor's module documentation (`actors/src/risk/mod.rs`) gives each limit's
-//! semantics; docs/CONFIG.md lists the keys.
+//! RiskSupervisor's module documentation (`actors/src/risk/mod.rs`) and docs/RISK.md give each
+//! limit's semantics; docs/CONFIG.md lists the keys.
 
 use charon_events::payload::market::Interval;
 use rust_decimal::Decimal;

@@ -11,7 +11,8 @@ pub struct StrategyTemplate {
     pub description: Option<String>,
     #[serde(default)]
     pub long: Option<RuleSet>,
-    /// Ignored on spot pairs, which cannot go short.
+    /// Never entered on spot pairs, which cannot go short; read there only for the
+    /// signal-flip exit.
     #[serde(default)]
     pub short: Option<RuleSet>,
 }
