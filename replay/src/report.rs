@@ -36,8 +36,9 @@
 //!   `fills`: executions, i.e. `OrderFilled` plus `OrderPartiallyFilled` events.
 //!   `rejections`: `OrderRejected` (by the exchange). `force_closes`: `ForceClose`.
 //! - `vetoes`: `OrderVetoed` events counted by `check.rule`, keyed by the rule's snake_case name
-//!   (as in JSON, e.g. `max_leverage`), sorted by name. Blocked signals (`SignalBlocked`) are
-//!   not vetoes and are not counted.
+//!   (as in JSON, e.g. `max_leverage`), sorted by name. `blocked`: `SignalBlocked` events (entry
+//!   signals a gate stopped) counted the same way; they are not vetoes. `alerts`: `Alert`
+//!   events.
 //! - `trades`, `wins`, `losses`, `win_rate_pct`: the sums over the bot's pairs (below);
 //!   `win_rate_pct = wins / trades × 100`, `None` when there were no closed trades.
 //! - `pairs`: every pair named by an event of the bot (a pair that only signalled or was only
@@ -168,6 +169,9 @@ pub struct BotReport {
     pub fills: u64,
     /// By rule name in snake_case.
     pub vetoes: BTreeMap<String, u64>,
+    /// Entry signals a gate blocked, by rule name in snake_case.
+    pub blocked: BTreeMap<String, u64>,
+    pub alerts: u64,
     pub rejections: u64,
     pub force_closes: u64,
     /// Sorted by pair.
@@ -217,6 +221,8 @@ struct BotState {
     orders: u64,
     fills: u64,
     vetoes: BTreeMap<String, u64>,
+    blocked: BTreeMap<String, u64>,
+    alerts: u64,
     rejections: u64,
     force_closes: u64,
     pairs: BTreeMap<Symbol, PairState>,
@@ -235,6 +241,8 @@ impl BotState {
             orders: 0,
             fills: 0,
             vetoes: BTreeMap::new(),
+            blocked: BTreeMap::new(),
+            alerts: 0,
             rejections: 0,
             force_closes: 0,
             pairs: BTreeMap::new(),
@@ -258,6 +266,13 @@ impl BotState {
             Event::OrderVetoed(veto) => {
                 *self.vetoes.entry(rule_name(veto.check.rule)).or_default() += 1;
             }
+            Event::SignalBlocked(blocked) => {
+                *self
+                    .blocked
+                    .entry(rule_name(blocked.check.rule))
+                    .or_default() += 1;
+            }
+            Event::Alert(_) => self.alerts += 1,
             Event::OrderRejected(_) => self.rejections += 1,
             Event::ForceClose(_) => self.force_closes += 1,
             _ => {}
@@ -315,6 +330,8 @@ impl BotState {
             orders: self.orders,
             fills: self.fills,
             vetoes: self.vetoes.clone(),
+            blocked: self.blocked.clone(),
+            alerts: self.alerts,
             rejections: self.rejections,
             force_closes: self.force_closes,
             pairs,
@@ -427,18 +444,18 @@ fn cents(amount: Money) -> String {
 impl BotReport {
     fn render_text(&self, out: &mut String) {
         let _ = writeln!(out, "bot {}", self.bot);
-        let vetoes: u64 = self.vetoes.values().sum();
-        let vetoes = if self.vetoes.is_empty() {
-            "0".to_string()
-        } else {
-            let by_rule: Vec<String> = self
-                .vetoes
+        let by_rule = |counts: &BTreeMap<String, u64>| {
+            let total: u64 = counts.values().sum();
+            if counts.is_empty() {
+                return "0".to_string();
+            }
+            let each: Vec<String> = counts
                 .iter()
                 .map(|(rule, n)| format!("{rule} {n}"))
                 .collect();
-            format!("{vetoes} ({})", by_rule.join(", "))
+            format!("{total} ({})", each.join(", "))
         };
-        let lines: [(&str, String); 15] = [
+        let lines: [(&str, String); 17] = [
             ("initial capital", cents(self.initial_capital)),
             ("final equity", cents(self.final_equity)),
             ("return", format!("{:.4}%", self.return_pct)),
@@ -458,8 +475,10 @@ impl BotReport {
             ("signals", self.signals.to_string()),
             ("orders", self.orders.to_string()),
             ("fills", self.fills.to_string()),
-            ("vetoes", vetoes),
+            ("signals blocked", by_rule(&self.blocked)),
+            ("vetoes", by_rule(&self.vetoes)),
             ("rejections", self.rejections.to_string()),
+            ("alerts", self.alerts.to_string()),
             ("force closes", self.force_closes.to_string()),
         ];
         let width = lines
@@ -897,6 +916,14 @@ mod tests {
                     check: check(RiskRule::StopLoss),
                 }),
             ),
+            pair_event(
+                "b",
+                Event::Alert(charon_events::payload::control::Alert {
+                    severity: charon_events::payload::control::Severity::Warning,
+                    category: charon_events::payload::control::AlertKind::LimitHit,
+                    message: "entries paused".into(),
+                }),
+            ),
         ];
         let report = run(&[("b", "1000")], &events);
         let b = &report.bots[0];
@@ -907,6 +934,10 @@ mod tests {
         assert_eq!(b.force_closes, 1);
         let vetoes: Vec<(&str, u64)> = b.vetoes.iter().map(|(k, &v)| (k.as_str(), v)).collect();
         assert_eq!(vetoes, [("daily_loss", 1), ("max_leverage", 2)]);
+        // The gate's block is counted as a blocked signal, not a veto.
+        let blocked: Vec<(&str, u64)> = b.blocked.iter().map(|(k, &v)| (k.as_str(), v)).collect();
+        assert_eq!(blocked, [("atr_gate", 1)]);
+        assert_eq!(b.alerts, 1);
         // A pair that never held a position still has its row.
         assert_eq!(b.pairs.len(), 1);
         assert_eq!(b.pairs[0].trades, 0);
