@@ -32,6 +32,9 @@ pub enum Command {
     Backtest(crate::backtest::BacktestArgs),
     /// The embedded default: a multi-pair backtest on real data shipped in the repo.
     Demo(crate::demo::DemoArgs),
+    /// Replay recorded runs: verify that their inputs re-derive them exactly.
+    #[command(subcommand)]
+    Replay(crate::replay_cmd::ReplayCommand),
     /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
     #[command(subcommand)]
     Bench(BenchCommand),

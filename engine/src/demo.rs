@@ -23,6 +23,9 @@ pub struct DemoArgs {
     /// Keep the run log here instead of in a temporary directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Keep the data log (the imported market data) here, e.g. to `replay verify` the run.
+    #[arg(long)]
+    pub data_log: Option<PathBuf>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     pub report_json: Option<PathBuf>,
@@ -114,7 +117,17 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let work =
         tempfile::tempdir().map_err(|e| Failure::Failed(format!("a temporary directory: {e}")))?;
     let spec = RunSpec::from_bundle(&bundle(), &work.path().join("config"), CONFIG_NAME)?;
-    let data = write_data_log(&args.data_dir, &work.path().join("data"))?;
+    let data_path = args
+        .data_log
+        .clone()
+        .unwrap_or_else(|| work.path().join("data"));
+    if data_path.exists() {
+        return Err(Failure::BadInput(format!(
+            "{}: already exists; the demo writes a new data log",
+            data_path.display()
+        )));
+    }
+    let data = write_data_log(&args.data_dir, &data_path)?;
     let out = args.out.clone().unwrap_or_else(|| work.path().join("run"));
     println!(
         "charon demo: bot `demo` on {} market events of real Binance data (BTCUSDT 1m bars, \

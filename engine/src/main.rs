@@ -10,6 +10,7 @@ mod demo;
 mod failure;
 mod import_cmd;
 mod log_cmd;
+mod replay_cmd;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Config(cmd) => config_cmd::run(cmd),
         cli::Command::Backtest(args) => backtest::run(args),
         cli::Command::Demo(args) => demo::run(args),
+        cli::Command::Replay(cmd) => replay_cmd::run(cmd),
         cli::Command::Bench(cmd) => bench::run(cmd),
     };
     match result {

@@ -11,6 +11,10 @@ pub enum SinkError {
         "a by-reference input has no seq: inputs cited by reference must come from a data log"
     )]
     UnsequencedInput,
+    /// A sink that compares events with a recorded log (replay verification) met a
+    /// difference at `seq`; the sink keeps the details.
+    #[error("the re-derived event at seq {seq} differs from the recorded one")]
+    Diverged { seq: charon_events::Seq },
 }
 
 /// How inputs are kept.

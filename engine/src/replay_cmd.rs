@@ -1,0 +1,407 @@
+//! `charon replay verify RUN`: re-derive every derived event of a run from its inputs, with
+//! the configuration recorded in its manifest, and compare them with what the run log holds.
+//!
+//! - **Inputs**: a backtest's inputs are cited by reference (data log id and seq range in
+//!   the manifest); `--data` names the data log, whose id must match. A paper or live log
+//!   records its inputs itself, and they are replayed from it.
+//! - **Comparison**: each re-derived event is encoded as a record and compared byte for byte
+//!   with the record encoding of the event stored at the same seq; the stored log must end
+//!   where the re-derivation ends.
+//! - **Divergence**: exit 1 with the first diverging seq, the recorded and the re-derived event
+//!   side by side, and what led to it: the input at the root of its cascade and the events of
+//!   the same bot and pair recorded before it.
+//! - A manifest written by another `charon` version is verified anyway, with a warning: a
+//!   difference may then be the code's, not the log's.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use charon_actors::journal::{EventSink, Journal, SinkError};
+use charon_actors::setup::build_actors;
+use charon_events::codec::encode_record;
+use charon_events::log::LogIter;
+use charon_events::payload::manifest::RunManifest;
+use charon_events::{Envelope, Event, EventLog, Origin, Seq};
+use charon_replay::inspect::render_json;
+use clap::{Args, Subcommand};
+
+use crate::backtest::bundle::{Bundle, RunSpec};
+use crate::failure::Failure;
+
+#[derive(Debug, Subcommand)]
+pub enum ReplayCommand {
+    /// Re-derive every derived event of a run from its inputs and compare byte for byte.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The run log.
+    pub run: PathBuf,
+    /// The data log a backtest's inputs are cited from.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+pub fn run(command: ReplayCommand) -> Result<(), Failure> {
+    match command {
+        ReplayCommand::Verify(args) => verify_cmd(args),
+    }
+}
+
+/// What a verification found.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Every derived event re-derived identically.
+    Identical {
+        inputs: u64,
+        derived: u64,
+    },
+    Diverged(Box<Divergence>),
+}
+
+#[derive(Debug)]
+pub struct Divergence {
+    pub seq: Seq,
+    /// What the log holds at `seq` (`None`: the log ends before it).
+    pub recorded: Option<Envelope>,
+    /// What the inputs derive at `seq` (`None`: the re-derivation ends before it).
+    pub rederived: Option<Envelope>,
+    /// The input at the root of the diverging cascade.
+    pub input: Option<Envelope>,
+    /// Recorded events of the same bot and pair before `seq`, oldest first.
+    pub context: Vec<Envelope>,
+}
+
+/// Events of the same bot and pair kept for a divergence report.
+const CONTEXT: usize = 8;
+
+fn verify_cmd(args: VerifyArgs) -> Result<(), Failure> {
+    let run = EventLog::open(&args.run)?;
+    let manifest = manifest_of(&run)?;
+    if manifest.binary_version != env!("CARGO_PKG_VERSION") {
+        eprintln!(
+            "charon: warning: {} was written by charon {}, this is {}; a difference may be the code's",
+            args.run.display(),
+            manifest.binary_version,
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    let data = match (&manifest.data, &args.data) {
+        (Some(_), Some(path)) => Some(EventLog::open(path)?),
+        (Some(range), None) => {
+            return Err(Failure::BadInput(format!(
+                "{}: a backtest citing data log {}: pass it with --data",
+                args.run.display(),
+                range.log_id.0
+            )))
+        }
+        (None, _) => None,
+    };
+    match verify(&run, &manifest, data.as_ref())? {
+        Verdict::Identical { inputs, derived } => {
+            println!(
+                "{}: verified: {derived} derived events re-derived identically from {inputs} inputs",
+                args.run.display()
+            );
+            Ok(())
+        }
+        Verdict::Diverged(divergence) => {
+            print!("{}", describe(&divergence));
+            Err(Failure::Failed(format!(
+                "{}: diverges at seq {}",
+                args.run.display(),
+                divergence.seq
+            )))
+        }
+    }
+}
+
+/// The manifest a run log opens with.
+pub fn manifest_of(run: &EventLog) -> Result<RunManifest, Failure> {
+    match run.get(1)?.map(|event| event.payload) {
+        Some(Event::RunManifest(manifest)) => Ok(manifest),
+        _ => Err(Failure::BadInput(format!(
+            "{}: not a run log: its first event is not a run manifest",
+            run.path().display()
+        ))),
+    }
+}
+
+/// Re-derives `run` from its inputs (in `data` for a backtest) and compares.
+pub fn verify(
+    run: &EventLog,
+    manifest: &RunManifest,
+    data: Option<&EventLog>,
+) -> Result<Verdict, Failure> {
+    if manifest.data.is_some() && data.is_none() {
+        return Err(Failure::BadInput(format!(
+            "{}: a backtest's inputs are in its data log, which was not given",
+            run.path().display()
+        )));
+    }
+    let bundle = Bundle::from_toml(&manifest.config_toml).map_err(Failure::BadInput)?;
+    let dir =
+        tempfile::tempdir().map_err(|e| Failure::Failed(format!("a temporary directory: {e}")))?;
+    let spec = RunSpec::from_bundle(&bundle, dir.path(), "run.toml")?;
+    let actors = build_actors(&spec.config, &spec.templates)
+        .map_err(|e| Failure::BadInput(format!("the run's configuration: {e}")))?;
+
+    let sink = Comparing {
+        recorded: run.iter_from(2),
+        next_seq: 2,
+        context: VecDeque::new(),
+        divergence: None,
+        by_reference: data.is_some(),
+    };
+    let mut journal =
+        Journal::new(actors, sink).map_err(|e| Failure::Failed(format!("replay: {e}")))?;
+    let mut inputs = 0u64;
+    let outcome = match (data, manifest.data) {
+        (Some(data), Some(range)) => {
+            if data.meta().log_id != range.log_id {
+                return Err(Failure::BadInput(format!(
+                    "{}: data log {} is not the run's, {}",
+                    data.path().display(),
+                    data.meta().log_id.0,
+                    range.log_id.0
+                )));
+            }
+            let mut outcome = Ok(());
+            for input in data.range(range.first_seq, range.last_seq) {
+                inputs += 1;
+                outcome = journal.process(input?);
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            outcome
+        }
+        _ => {
+            // Inputs recorded in the run log: the journal takes them back from the sink's
+            // own reading of the log, so replay them through it.
+            return verify_recorded(run, journal);
+        }
+    };
+    finish(journal, outcome, inputs, data)
+}
+
+/// A paper or live log: its inputs are among its records.
+fn verify_recorded(run: &EventLog, mut journal: Journal<Comparing>) -> Result<Verdict, Failure> {
+    let mut inputs = 0u64;
+    let mut outcome = Ok(());
+    for event in run.iter_from(2) {
+        let event = event?;
+        if event.origin == Origin::Input {
+            inputs += 1;
+            outcome = journal.process(event);
+            if outcome.is_err() {
+                break;
+            }
+        }
+    }
+    finish(journal, outcome, inputs, None)
+}
+
+fn finish(
+    journal: Journal<Comparing>,
+    outcome: Result<(), charon_actors::journal::JournalError>,
+    inputs: u64,
+    data: Option<&EventLog>,
+) -> Result<Verdict, Failure> {
+    let derived = journal.stats().derived;
+    let mut sink = journal.into_sink();
+    if let Some(mut divergence) = sink.divergence.take() {
+        divergence.input = root_input(&divergence, data);
+        return Ok(Verdict::Diverged(divergence));
+    }
+    match outcome {
+        Err(charon_actors::journal::JournalError::Sink(SinkError::Log(error))) => {
+            return Err(error.into())
+        }
+        Err(error) => return Err(Failure::Failed(format!("replay: {error}"))),
+        Ok(()) => {}
+    }
+    // Whatever the log holds past the last re-derived event is a divergence too.
+    if let Some(extra) = sink.next_recorded().map_err(Failure::from)? {
+        let divergence = Box::new(Divergence {
+            seq: extra.seq,
+            context: sink.context_for(&extra),
+            recorded: Some(extra),
+            rederived: None,
+            input: None,
+        });
+        return Ok(Verdict::Diverged(divergence));
+    }
+    Ok(Verdict::Identical { inputs, derived })
+}
+
+fn root_input(divergence: &Divergence, data: Option<&EventLog>) -> Option<Envelope> {
+    let event = divergence
+        .rederived
+        .as_ref()
+        .or(divergence.recorded.as_ref())?;
+    let cause = event.cause?;
+    data.and_then(|data| data.get(cause).ok().flatten())
+}
+
+/// The Journal's sink during verification: numbers re-derived events as the log did and
+/// compares each with the record at its seq, stopping at the first difference.
+struct Comparing {
+    recorded: LogIter,
+    next_seq: Seq,
+    /// The latest recorded events, for a divergence's context.
+    context: VecDeque<Envelope>,
+    divergence: Option<Box<Divergence>>,
+    by_reference: bool,
+}
+
+impl Comparing {
+    /// The next recorded derived event (a paper or live log's inputs are skipped: they are
+    /// replayed, not re-derived).
+    fn next_recorded(&mut self) -> Result<Option<Envelope>, charon_events::LogError> {
+        loop {
+            match self.recorded.next() {
+                None => return Ok(None),
+                Some(event) => {
+                    let event = event?;
+                    if event.origin == Origin::Input && !self.by_reference {
+                        continue;
+                    }
+                    return Ok(Some(event));
+                }
+            }
+        }
+    }
+
+    fn context_for(&self, event: &Envelope) -> Vec<Envelope> {
+        self.context
+            .iter()
+            .filter(|e| e.bot == event.bot && e.pair == event.pair)
+            .cloned()
+            .collect()
+    }
+
+    fn remember(&mut self, event: Envelope) {
+        if self.context.len() == CONTEXT * 8 {
+            self.context.pop_front();
+        }
+        self.context.push_back(event);
+    }
+}
+
+impl EventSink for Comparing {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        if self.by_reference {
+            return Ok(input.seq);
+        }
+        // A recorded input keeps its seq; the derived events after it follow on.
+        self.next_seq = input.seq + 1;
+        Ok(input.seq)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        for event in events.iter_mut() {
+            event.seq = self.next_seq;
+            self.next_seq += 1;
+            // A damaged record stops verification with its own error, naming its seq.
+            let recorded = self.next_recorded()?;
+            let same = recorded.as_ref().is_some_and(|recorded| {
+                recorded.seq == event.seq
+                    && encode_record(recorded).ok() == encode_record(event).ok()
+            });
+            if !same {
+                let context = recorded
+                    .as_ref()
+                    .map_or_else(|| self.context_for(event), |r| self.context_for(r));
+                self.divergence = Some(Box::new(Divergence {
+                    seq: event.seq,
+                    recorded,
+                    rederived: Some(event.clone()),
+                    input: None,
+                    context,
+                }));
+                return Err(SinkError::Diverged { seq: event.seq });
+            }
+            if let Some(recorded) = recorded {
+                self.remember(recorded);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A divergence for people: the two events side by side and what led to them.
+pub fn describe(divergence: &Divergence) -> String {
+    let show = |event: &Option<Envelope>| {
+        event
+            .as_ref()
+            .map_or_else(|| "(nothing)".to_string(), render_json)
+    };
+    let mut text = format!(
+        "divergence at seq {}\n  recorded:    {}\n  re-derived:  {}\n",
+        divergence.seq,
+        show(&divergence.recorded),
+        show(&divergence.rederived)
+    );
+    if let (Some(recorded), Some(rederived)) = (&divergence.recorded, &divergence.rederived) {
+        let mut differences = Vec::new();
+        differing_fields(
+            "",
+            &serde_json::to_value(recorded).unwrap_or_default(),
+            &serde_json::to_value(rederived).unwrap_or_default(),
+            &mut differences,
+        );
+        for (path, was, now) in differences {
+            text.push_str(&format!(
+                "  differs in {path}: recorded {was}, re-derived {now}\n"
+            ));
+        }
+    }
+    if let Some(input) = &divergence.input {
+        text.push_str(&format!(
+            "caused by input {} of the data log:\n  {}\n",
+            input.seq,
+            render_json(input)
+        ));
+    }
+    let context: Vec<&Envelope> = divergence.context.iter().rev().take(CONTEXT).collect();
+    if !context.is_empty() {
+        text.push_str("preceding events of the same bot and pair (recorded, identical):\n");
+        for event in context.into_iter().rev() {
+            text.push_str(&format!("  {}\n", render_json(event)));
+        }
+    }
+    text
+}
+
+/// The leaf fields where two JSON values differ, as (dotted path, recorded, re-derived).
+fn differing_fields(
+    path: &str,
+    recorded: &serde_json::Value,
+    rederived: &serde_json::Value,
+    out: &mut Vec<(String, String, String)>,
+) {
+    use serde_json::Value;
+    match (recorded, rederived) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let null = Value::Null;
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                differing_fields(
+                    &child,
+                    a.get(key).unwrap_or(&null),
+                    b.get(key).unwrap_or(&null),
+                    out,
+                );
+            }
+        }
+        (a, b) if a != b => out.push((path.to_string(), a.to_string(), b.to_string())),
+        _ => {}
+    }
+}
