@@ -121,6 +121,8 @@ pub enum BenchCommand {
     Log(BenchLogArgs),
     /// Backtest throughput on ticks and on 1-minute bars: engine loop and whole process.
     Backtest(crate::bench::BenchBacktestArgs),
+    /// `replay verify` throughput on the backtest benchmark's runs.
+    Replay(crate::bench::BenchReplayArgs),
 }
 
 #[derive(Debug, Args)]

@@ -48,7 +48,7 @@ pub struct BenchBacktestArgs {
 
 const EMA_CROSS: &str = include_str!("../../../examples/strategies/ema_cross.toml");
 
-const TICKS_CONFIG: &str = r#"
+pub(super) const TICKS_CONFIG: &str = r#"
 [[bot]]
 name = "bench-ticks"
 quote = "USDT"
@@ -102,7 +102,7 @@ add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
 
 /// Every rule and gate: the limits above plus each exit rule of layer 1 and each gate of
 /// layer 2.
-const BARS_ALL_RULES_CONFIG: &str = r#"
+pub(super) const BARS_ALL_RULES_CONFIG: &str = r#"
 [[bot]]
 name = "bench-bars"
 quote = "USDT"
@@ -167,7 +167,7 @@ impl EventSink for CountingSink {
     }
 }
 
-fn spec(dir: &Path, config: &str) -> Result<RunSpec, Failure> {
+pub(super) fn spec(dir: &Path, config: &str) -> Result<RunSpec, Failure> {
     let bundle = Bundle {
         config: config.to_string(),
         templates: [("ema_cross.toml".to_string(), EMA_CROSS.to_string())].into(),
@@ -276,7 +276,7 @@ fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<Loo
 }
 
 /// `charon backtest`'s path: inputs written to a data log first (not timed), then the run.
-fn whole_process(spec: &RunSpec, inputs: &[Envelope], dir: &Path) -> Result<f64, Failure> {
+pub(super) fn whole_process(spec: &RunSpec, inputs: &[Envelope], dir: &Path) -> Result<f64, Failure> {
     let data_path = dir.join("data");
     {
         let data = EventLog::create(&data_path, LogKind::Data)?;
@@ -296,7 +296,7 @@ fn whole_process(spec: &RunSpec, inputs: &[Envelope], dir: &Path) -> Result<f64,
 }
 
 /// The tick recordings in time order, repeated to `count` events, each pass shifted later.
-fn tick_events(dir: &Path, count: usize) -> Result<Vec<Envelope>, Failure> {
+pub(super) fn tick_events(dir: &Path, count: usize) -> Result<Vec<Envelope>, Failure> {
     let mut base = Vec::new();
     for name in [
         "btcusdt_20240808.gz",
@@ -324,7 +324,7 @@ fn tick_events(dir: &Path, count: usize) -> Result<Vec<Envelope>, Failure> {
         .collect())
 }
 
-fn bar_events(dir: &Path) -> Result<Vec<Envelope>, Failure> {
+pub(super) fn bar_events(dir: &Path) -> Result<Vec<Envelope>, Failure> {
     let path = dir.join("btc-perp-20211231-20220201_1m.csv.gz");
     let options = Options {
         symbol: Some(Symbol::new("BTCUSDT").expect("a valid symbol")),

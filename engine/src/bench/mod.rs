@@ -3,8 +3,10 @@
 
 mod backtest_bench;
 mod log_bench;
+mod replay_bench;
 
 pub use backtest_bench::BenchBacktestArgs;
+pub use replay_bench::BenchReplayArgs;
 
 use crate::cli::BenchCommand;
 use crate::failure::Failure;
@@ -13,6 +15,7 @@ pub fn run(command: BenchCommand) -> Result<(), Failure> {
     match command {
         BenchCommand::Log(args) => log_bench::run(args),
         BenchCommand::Backtest(args) => backtest_bench::run(args),
+        BenchCommand::Replay(args) => replay_bench::run(args),
     }
 }
 
