@@ -1,13 +1,14 @@
 //! End-to-end: `charon log stats`, `charon log inspect` and `charon bench log` run as the real
 //! binary over real sled logs that the tests write (real recorded Binance events for the data
-//! log), including the failure paths: missing, foreign and corrupt logs exit 2 with one line.
+//! log; a two-bot backtest of real recorded bars for the filters by bot, pair and time),
+//! including the failure paths: missing, foreign and corrupt logs exit 2 with one line.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use charon_adapters::recording::read_recording;
 use charon_events::log::EVENTS_TREE;
-use charon_events::{Envelope, EventLog, LogKind};
+use charon_events::{Envelope, EventLog, LogKind, Timestamp};
 
 fn charon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_charon"))
@@ -276,5 +277,390 @@ fn bench_log_prints_the_contract_lines() {
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
         "the bench cleans up after itself"
+    );
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("a utf-8 path")
+}
+
+/// A data log of real recorded bars imported by the binary (BTCUSDT 1m of January 2022,
+/// XRPUSDT 5m and its funding rates of November 2021), and a backtest of two bots over it:
+/// `btc` trades BTCUSDT, `xrp` trades XRPUSDT. Returns the data log, the run log and the run
+/// log's events as the library reads them.
+fn two_bot_run(dir: &Path) -> (PathBuf, PathBuf, Vec<Envelope>) {
+    let data = dir.join("two.data");
+    for (format, file, symbol) in [
+        (
+            "ohlcv-csv",
+            "data/nautilus_trader/btc-perp-20211231-20220201_1m.csv.gz",
+            "BTCUSDT",
+        ),
+        (
+            "ohlcv-csv",
+            "data/freqtrade/XRP_USDT_USDT-5m-futures.csv",
+            "XRPUSDT",
+        ),
+        (
+            "funding-csv",
+            "data/freqtrade/XRP_USDT_USDT-8h-funding_rate.csv",
+            "XRPUSDT",
+        ),
+    ] {
+        let out = charon(&[
+            "import",
+            format,
+            arg(&repo(file)),
+            "--data",
+            arg(&data),
+            "--symbol",
+            symbol,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let config = dir.join("two.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[bot]]
+name = "btc"
+quote = "USDT"
+initial_capital = 10000
+
+[[bot.pair]]
+symbol = "BTCUSDT"
+market = "perpetual"
+leverage = 2
+strategy = "{}"
+timeframe = "15m"
+sizing = {{ per_trade = {{ equity_pct = 20 }} }}
+exits = {{ stop_loss_pct = 2, take_profit_pct = 4 }}
+
+[[bot]]
+name = "xrp"
+quote = "USDT"
+initial_capital = 5000
+
+[[bot.pair]]
+symbol = "XRPUSDT"
+market = "perpetual"
+leverage = 3
+strategy = "{}"
+timeframe = "5m"
+sizing = {{ per_trade = {{ quote = 1500 }}, max_position_quote = 3000 }}
+exits = {{ stop_loss_pct = 1.5, take_profit_pct = 2 }}
+
+[simulation]
+slippage_bps = 2
+"#,
+            repo("examples/strategies/ema_cross.toml").display(),
+            repo("examples/strategies/bollinger_reversion.toml").display()
+        ),
+    )
+    .unwrap();
+    let run = dir.join("two.run");
+    let out = charon(&[
+        "backtest",
+        "--config",
+        arg(&config),
+        "--data",
+        arg(&data),
+        "--out",
+        arg(&run),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = EventLog::open(&run)
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .collect();
+    (data, run, events)
+}
+
+/// Every event of `log` as the library reads it.
+fn read_all(log: &Path) -> Vec<Envelope> {
+    EventLog::open(log)
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The seqs `charon log inspect LOG ARGS... --json` prints.
+fn inspected_seqs(log: &Path, args: &[&str]) -> Vec<u64> {
+    let mut all = vec!["log", "inspect", arg(log), "--json"];
+    all.extend_from_slice(args);
+    let out = charon(&all);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn seqs_where(events: &[Envelope], keep: impl Fn(&Envelope) -> bool) -> Vec<u64> {
+    events.iter().filter(|e| keep(e)).map(|e| e.seq).collect()
+}
+
+fn is_bot(env: &Envelope, name: &str) -> bool {
+    env.bot.is_some_and(|bot| bot.as_str() == name)
+}
+
+fn is_pair(env: &Envelope, name: &str) -> bool {
+    env.pair.is_some_and(|pair| pair.as_str() == name)
+}
+
+/// `2022-01-15 00:00:00`: the form `--from-ts` takes without an offset (UTC).
+fn plain_time(ts: Timestamp) -> String {
+    ts.to_rfc3339()
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_string()
+}
+
+/// `actual == expected`, reported by length and first difference rather than in full.
+fn assert_seqs(actual: &[u64], expected: &[u64], what: &str) {
+    if actual != expected {
+        let first = actual.iter().zip(expected).position(|(a, e)| a != e);
+        panic!(
+            "{what}: {} seqs, expected {}; first difference at index {first:?} \
+             (got {:?}, expected {:?})",
+            actual.len(),
+            expected.len(),
+            first.map(|i| actual[i]),
+            first.map(|i| expected[i]),
+        );
+    }
+}
+
+#[test]
+fn inspect_filters_by_bot_and_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, run, events) = two_bot_run(dir.path());
+
+    for bot in ["btc", "xrp"] {
+        let expected = seqs_where(&events, |e| is_bot(e, bot));
+        assert!(
+            expected.iter().any(|&seq| matches!(
+                events[seq as usize - 1].payload.kind().name(),
+                "order_filled"
+            )),
+            "bot {bot} traded"
+        );
+        assert_seqs(&inspected_seqs(&run, &["--bot", bot]), &expected, "--bot");
+    }
+    for pair in ["BTCUSDT", "XRPUSDT"] {
+        let expected = seqs_where(&events, |e| is_pair(e, pair));
+        assert!(!expected.is_empty());
+        assert_seqs(
+            &inspected_seqs(&run, &["--pair", pair]),
+            &expected,
+            "--pair",
+        );
+    }
+    // The routing keys are the envelope's: equity updates name a bot but no pair.
+    let btc = seqs_where(&events, |e| is_bot(e, "btc"));
+    let btc_pair = seqs_where(&events, |e| is_pair(e, "BTCUSDT"));
+    assert!(btc.len() > btc_pair.len(), "some btc events have no pair");
+    // The manifest is routed to nobody, so neither filter keeps it.
+    let both = inspected_seqs(&run, &["--bot", "btc,xrp"]);
+    assert_seqs(&both, &seqs_where(&events, |e| e.bot.is_some()), "two bots");
+    assert!(!both.contains(&1), "the manifest has no bot");
+    assert_seqs(
+        &inspected_seqs(&run, &["--bot", "btc", "--bot", "xrp"]),
+        &both,
+        "--bot repeated",
+    );
+    // A name that routes nothing, and a bot and a pair that never go together.
+    assert!(inspected_seqs(&run, &["--bot", "eth"]).is_empty());
+    assert!(inspected_seqs(&run, &["--bot", "xrp", "--pair", "BTCUSDT"]).is_empty());
+
+    // On a data log the pair is the instrument, and market data names no bot.
+    let data_events = read_all(&data);
+    let xrp = seqs_where(&data_events, |e| is_pair(e, "XRPUSDT"));
+    assert!(!xrp.is_empty() && xrp.len() < data_events.len());
+    assert_seqs(
+        &inspected_seqs(&data, &["--pair", "XRPUSDT"]),
+        &xrp,
+        "data --pair",
+    );
+    assert!(inspected_seqs(&data, &["--bot", "xrp"]).is_empty());
+}
+
+#[test]
+fn inspect_filters_by_time_inclusive_in_every_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, run, events) = two_bot_run(dir.path());
+    // A window bounded by two events' own times: both ends are inclusive.
+    let (from, to) = (events[events.len() / 3].ts, events[events.len() / 2].ts);
+    assert!(from < to);
+    let expected = seqs_where(&events, |e| e.ts >= from && e.ts <= to);
+    assert!(expected.len() > 1 && expected.len() < events.len());
+    assert!(expected.contains(&events[events.len() / 3].seq));
+    assert!(expected.contains(&events[events.len() / 2].seq));
+    let forms = [
+        (from.to_rfc3339(), to.to_rfc3339()),
+        (plain_time(from), plain_time(to)),
+        (
+            (from.nanos() / 1_000_000_000).to_string(),
+            (to.nanos() / 1_000_000_000).to_string(),
+        ),
+    ];
+    assert_eq!(
+        from.nanos() % 1_000_000_000,
+        0,
+        "bar times are whole seconds"
+    );
+    for (from_text, to_text) in &forms {
+        let seqs = inspected_seqs(&run, &["--from-ts", from_text, "--to-ts", to_text]);
+        assert_seqs(
+            &seqs,
+            &expected,
+            &format!("--from-ts {from_text} --to-ts {to_text}"),
+        );
+    }
+    // Each end alone.
+    assert_seqs(
+        &inspected_seqs(&run, &["--from-ts", &from.to_rfc3339()]),
+        &seqs_where(&events, |e| e.ts >= from),
+        "--from-ts alone",
+    );
+    assert_seqs(
+        &inspected_seqs(&run, &["--to-ts", &to.to_rfc3339()]),
+        &seqs_where(&events, |e| e.ts <= to),
+        "--to-ts alone",
+    );
+    // A data log, by day.
+    let data_events = read_all(&data);
+    let (day, next) = (
+        charon_adapters::import::time::parse("2022-01-15").unwrap(),
+        charon_adapters::import::time::parse("2022-01-15 23:59:59.999999999").unwrap(),
+    );
+    let expected = seqs_where(&data_events, |e| e.ts >= day && e.ts <= next);
+    assert_eq!(
+        expected.len(),
+        24 * 60,
+        "one BTCUSDT 1m bar per minute of the day"
+    );
+    assert_seqs(
+        &inspected_seqs(
+            &data,
+            &[
+                "--from-ts",
+                "2022-01-15",
+                "--to-ts",
+                "2022-01-15T23:59:59.999999999Z",
+            ],
+        ),
+        &expected,
+        "data, one day",
+    );
+}
+
+#[test]
+fn inspect_filters_combine_as_and() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, run, events) = two_bot_run(dir.path());
+    for bot in ["btc", "xrp"] {
+        // A window inside the bot's own stretch of the log.
+        let own: Vec<&Envelope> = events.iter().filter(|e| is_bot(e, bot)).collect();
+        let (from, to) = (own[own.len() / 5].seq, own[own.len() * 4 / 5].seq);
+        let from_ts = own[own.len() / 4].ts;
+        let expected = seqs_where(&events, |e| {
+            is_bot(e, bot)
+                && matches!(e.payload.kind().name(), "order_filled" | "position_updated")
+                && e.ts >= from_ts
+                && (from..=to).contains(&e.seq)
+        });
+        assert!(
+            expected
+                .iter()
+                .any(|&s| events[s as usize - 1].payload.kind().name() == "order_filled"),
+            "{bot} filled an order in the window"
+        );
+        let (from, to, from_ts) = (from.to_string(), to.to_string(), from_ts.to_rfc3339());
+        let filters: [&[&str]; 4] = [
+            &["--bot", bot],
+            &["--kind", "order_filled,position_updated"],
+            &["--from-ts", &from_ts],
+            &["--from", &from, "--to", &to],
+        ];
+        let combined = inspected_seqs(&run, &filters.concat());
+        assert_seqs(&combined, &expected, bot);
+        // AND: exactly the events every filter keeps on its own, and each keeps more.
+        let alone: Vec<Vec<u64>> = filters.iter().map(|f| inspected_seqs(&run, f)).collect();
+        let intersection: Vec<u64> = alone[0]
+            .iter()
+            .copied()
+            .filter(|seq| alone[1..].iter().all(|other| other.contains(seq)))
+            .collect();
+        assert_seqs(&combined, &intersection, bot);
+        for (filter, seqs) in filters.iter().zip(&alone) {
+            assert!(
+                seqs.len() > combined.len(),
+                "{bot}: {filter:?} alone keeps more"
+            );
+        }
+    }
+    // The text form applies the same filters.
+    let expected = seqs_where(&events, |e| {
+        is_pair(e, "XRPUSDT") && e.payload.kind().name() == "order_filled"
+    });
+    let out = charon(&[
+        "log",
+        "inspect",
+        arg(&run),
+        "--pair",
+        "XRPUSDT",
+        "--kind",
+        "order_filled",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), expected.len());
+    assert!(text
+        .lines()
+        .all(|l| l.contains("pair=XRPUSDT") && l.contains("order_filled")));
+}
+
+#[test]
+fn bad_filter_values_exit_2_and_name_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = run_log(dir.path());
+    let path = arg(&path);
+    let out = charon(&["log", "inspect", path, "--from-ts", "last-tuesday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("\"last-tuesday\" is not a timestamp"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    let out = charon(&["log", "inspect", path, "--to-ts", "2022-13-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2022-13-01"), "{}", stderr(&out));
+    let out = charon(&["log", "inspect", path, "--bot", "no spaces"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no spaces"), "{}", stderr(&out));
+    let out = charon(&["log", "inspect", path, "--pair", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_bad_input(
+        &charon(&[
+            "log",
+            "inspect",
+            path,
+            "--from-ts",
+            "2022-01-02",
+            "--to-ts",
+            "2022-01-01 12:00:00",
+        ]),
+        "--from-ts 2022-01-02T00:00:00Z is after --to-ts 2022-01-01T12:00:00Z",
     );
 }

@@ -1,12 +1,15 @@
-//! `charon log stats` and `charon log inspect`.
+//! `charon log stats`, `charon log inspect` and `charon log export`.
 
+use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Write};
+use std::path::Path;
 
 use charon_events::EventLog;
+use charon_replay::export::export;
 use charon_replay::inspect::{inspect, Filter, Format, InspectError};
 use charon_replay::stats;
 
-use crate::cli::{InspectArgs, LogCommand};
+use crate::cli::{EventFilterArgs, ExportArgs, InspectArgs, LogCommand};
 use crate::failure::Failure;
 
 pub fn run(command: LogCommand) -> Result<(), Failure> {
@@ -25,10 +28,12 @@ pub fn run(command: LogCommand) -> Result<(), Failure> {
             Ok(())
         }
         LogCommand::Inspect(args) => run_inspect(args),
+        LogCommand::Export(args) => run_export(args),
     }
 }
 
-fn run_inspect(args: InspectArgs) -> Result<(), Failure> {
+/// The filter the arguments describe; an empty seq or time window is bad input.
+fn filter(args: EventFilterArgs) -> Result<Filter, Failure> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if from > to {
             return Err(Failure::BadInput(format!(
@@ -36,24 +41,87 @@ fn run_inspect(args: InspectArgs) -> Result<(), Failure> {
             )));
         }
     }
-    let log = EventLog::open(&args.log)?;
-    let filter = Filter {
+    if let (Some(from), Some(to)) = (args.from_ts, args.to_ts) {
+        if from > to {
+            return Err(Failure::BadInput(format!(
+                "--from-ts {from} is after --to-ts {to}"
+            )));
+        }
+    }
+    Ok(Filter {
         from: args.from,
         to: args.to,
         kinds: args.kind,
-    };
+        bots: args.bot,
+        pairs: args.pair,
+        from_ts: args.from_ts,
+        to_ts: args.to_ts,
+    })
+}
+
+fn run_inspect(args: InspectArgs) -> Result<(), Failure> {
+    let filter = filter(args.filter)?;
+    let log = EventLog::open(&args.log)?;
     let format = if args.json {
         Format::JsonLines
     } else {
         Format::Text
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let result = inspect(&log, &filter, format, &mut out)
-        .and_then(|_| out.flush().map_err(InspectError::Output));
+    to_stdout(|out| inspect(&log, &filter, format, out))
+}
+
+fn run_export(args: ExportArgs) -> Result<(), Failure> {
+    let filter = filter(args.filter)?;
+    let log = EventLog::open(&args.log)?;
+    let Some(path) = args.out else {
+        return to_stdout(|out| export(&log, &filter, args.format, out));
+    };
+    let rows = to_file(&path, |out| export(&log, &filter, args.format, out))?;
+    println!(
+        "{}: {rows} {} from {} ({})",
+        path.display(),
+        if rows == 1 { "row" } else { "rows" },
+        args.log.display(),
+        args.format
+    );
+    Ok(())
+}
+
+/// Runs `write` into a buffered standard output. A reader that stopped early (`| head`) is not
+/// a failure.
+fn to_stdout(
+    write: impl FnOnce(&mut BufWriter<std::io::StdoutLock<'static>>) -> Result<u64, InspectError>,
+) -> Result<(), Failure> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let result = write(&mut out).and_then(|_| out.flush().map_err(InspectError::Output));
     match result {
-        // A reader that stopped early (`| head`) is not a failure.
         Err(InspectError::Output(e)) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
         other => other.map(|_| ()).map_err(Failure::from),
     }
+}
+
+/// Runs `write` into a new file at `path` (replacing one that exists). On failure a partial
+/// file is removed, so a file left behind is always a complete export.
+fn to_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<u64, InspectError>,
+) -> Result<u64, Failure> {
+    let file = File::create(path)
+        .map_err(|e| Failure::Failed(format!("{}: cannot create: {e}", path.display())))?;
+    let mut out = BufWriter::new(file);
+    let result = write(&mut out).and_then(|rows| {
+        out.flush().map_err(InspectError::Output)?;
+        Ok(rows)
+    });
+    if result.is_err() {
+        drop(out);
+        // Only a regular file: never a device such as /dev/full.
+        if path.metadata().is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result.map_err(|error| match error {
+        InspectError::Output(e) => Failure::Failed(format!("{}: writing: {e}", path.display())),
+        other => other.into(),
+    })
 }

@@ -1,22 +1,47 @@
-//! Reading a log for people and tools: filter by seq range and kind, render as aligned text or
-//! as JSON lines.
+//! Reading a log for people and tools: filter by seq range, kind, bot, pair and time, render
+//! as aligned text or as JSON lines.
 
 use std::io::Write;
 
-use charon_events::{Envelope, EventKind, EventLog, LogError, Origin, Seq};
+use charon_events::{
+    BotId, Envelope, EventKind, EventLog, LogError, Origin, Seq, Symbol, Timestamp,
+};
 
-/// Which events to show.
+/// Which events to show: an event must pass every filter that is set (AND).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// First seq (inclusive).
     pub from: Option<Seq>,
+    /// Last seq (inclusive).
     pub to: Option<Seq>,
     /// Empty means every kind.
     pub kinds: Vec<EventKind>,
+    /// The envelope's `bot` routing key is one of these; empty means any (or none).
+    pub bots: Vec<BotId>,
+    /// The envelope's `pair` routing key (for market data, the instrument) is one of these;
+    /// empty means any (or none).
+    pub pairs: Vec<Symbol>,
+    /// Earliest event time (inclusive).
+    pub from_ts: Option<Timestamp>,
+    /// Latest event time (inclusive).
+    pub to_ts: Option<Timestamp>,
 }
 
 impl Filter {
+    /// The seqs to scan: `[from, to]`, either end open when unset.
+    pub fn seq_range(&self) -> (Seq, Seq) {
+        (self.from.unwrap_or(1), self.to.unwrap_or(Seq::MAX))
+    }
+
+    /// Whether `env` passes every filter, its seq range included.
     pub fn matches(&self, env: &Envelope) -> bool {
-        self.kinds.is_empty() || self.kinds.contains(&env.payload.kind())
+        let (from, to) = self.seq_range();
+        (from..=to).contains(&env.seq)
+            && (self.kinds.is_empty() || self.kinds.contains(&env.payload.kind()))
+            && (self.bots.is_empty() || env.bot.is_some_and(|bot| self.bots.contains(&bot)))
+            && (self.pairs.is_empty() || env.pair.is_some_and(|pair| self.pairs.contains(&pair)))
+            && self.from_ts.is_none_or(|from| env.ts >= from)
+            && self.to_ts.is_none_or(|to| env.ts <= to)
     }
 }
 
@@ -42,8 +67,7 @@ pub fn inspect(
     out: &mut impl Write,
 ) -> Result<u64, InspectError> {
     let mut shown = 0;
-    let from = filter.from.unwrap_or(1);
-    let to = filter.to.unwrap_or(Seq::MAX);
+    let (from, to) = filter.seq_range();
     for env in log.range(from, to) {
         let env = env?;
         if !filter.matches(&env) {
@@ -129,6 +153,73 @@ mod tests {
         assert_eq!(value["time"], "2024-08-08T23:54:14.087896568Z");
         assert_eq!(value["payload"]["kind"], "trade");
         assert_eq!(value["payload"]["price"], "61837.63000000");
+    }
+
+    #[test]
+    fn every_filter_must_hold() {
+        let env = trade().with_bot(BotId::new("b").unwrap());
+        let btc = Symbol::new("BTCUSDT").unwrap();
+        let eth = Symbol::new("ETHUSDT").unwrap();
+        let all = Filter {
+            from: Some(7),
+            to: Some(7),
+            kinds: vec![EventKind::Trade],
+            bots: vec![BotId::new("a").unwrap(), BotId::new("b").unwrap()],
+            pairs: vec![eth, btc],
+            from_ts: Some(env.ts),
+            to_ts: Some(env.ts),
+        };
+        assert!(all.matches(&env), "the bounds are inclusive");
+        let fails: [Filter; 7] = [
+            Filter {
+                from: Some(8),
+                ..all.clone()
+            },
+            Filter {
+                to: Some(6),
+                ..all.clone()
+            },
+            Filter {
+                kinds: vec![EventKind::Bar],
+                ..all.clone()
+            },
+            Filter {
+                bots: vec![BotId::new("a").unwrap()],
+                ..all.clone()
+            },
+            Filter {
+                pairs: vec![eth],
+                ..all.clone()
+            },
+            Filter {
+                from_ts: Some(Timestamp::from_nanos(env.ts.nanos() + 1)),
+                ..all.clone()
+            },
+            Filter {
+                to_ts: Some(Timestamp::from_nanos(env.ts.nanos() - 1)),
+                ..all.clone()
+            },
+        ];
+        for filter in &fails {
+            assert!(!filter.matches(&env), "{filter:?}");
+        }
+        // An event without a routing key never passes a filter on that key.
+        let unrouted = Envelope {
+            bot: None,
+            pair: None,
+            ..env
+        };
+        assert!(Filter::default().matches(&unrouted));
+        assert!(!Filter {
+            bots: all.bots.clone(),
+            ..Filter::default()
+        }
+        .matches(&unrouted));
+        assert!(!Filter {
+            pairs: all.pairs.clone(),
+            ..Filter::default()
+        }
+        .matches(&unrouted));
     }
 
     #[test]

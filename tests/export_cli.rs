@@ -1,0 +1,518 @@
+//! End-to-end: `charon log export` as the real binary over real sled logs: a backtest of two
+//! bots over real recorded bars imported with `charon import` (BTCUSDT 1m, XRPUSDT 5m and its
+//! funding rates), exported as JSON lines, as CSV and as fills for spreadsheets, read back
+//! with the `csv` crate and checked against the run log's own events; and the failure paths
+//! (exit 2 for bad input, 1 when the output cannot be written).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use charon_events::log::EVENTS_TREE;
+use charon_events::payload::order::Fill;
+use charon_events::{Envelope, Event, EventLog, LogKind, Origin};
+
+fn charon(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_charon"))
+        .args(args)
+        .output()
+        .expect("the charon binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8 output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("utf-8 output")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("a utf-8 path")
+}
+
+/// A data log of real recorded bars imported by the binary (BTCUSDT 1m of January 2022,
+/// XRPUSDT 5m and its funding rates of November 2021), and a backtest of two bots over it:
+/// `btc` trades BTCUSDT with the EMA cross, `xrp` trades XRPUSDT with Bollinger mean
+/// reversion. Returns the run log and its events as the library reads them.
+fn two_bot_run(dir: &Path) -> (PathBuf, Vec<Envelope>) {
+    let data = dir.join("two.data");
+    for (format, file, symbol) in [
+        (
+            "ohlcv-csv",
+            "data/nautilus_trader/btc-perp-20211231-20220201_1m.csv.gz",
+            "BTCUSDT",
+        ),
+        (
+            "ohlcv-csv",
+            "data/freqtrade/XRP_USDT_USDT-5m-futures.csv",
+            "XRPUSDT",
+        ),
+        (
+            "funding-csv",
+            "data/freqtrade/XRP_USDT_USDT-8h-funding_rate.csv",
+            "XRPUSDT",
+        ),
+    ] {
+        let out = charon(&[
+            "import",
+            format,
+            arg(&repo(file)),
+            "--data",
+            arg(&data),
+            "--symbol",
+            symbol,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let config = dir.join("two.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[bot]]
+name = "btc"
+quote = "USDT"
+initial_capital = 10000
+
+[[bot.pair]]
+symbol = "BTCUSDT"
+market = "perpetual"
+leverage = 2
+strategy = "{}"
+timeframe = "15m"
+sizing = {{ per_trade = {{ equity_pct = 20 }} }}
+exits = {{ stop_loss_pct = 2, take_profit_pct = 4 }}
+
+[[bot]]
+name = "xrp"
+quote = "USDT"
+initial_capital = 5000
+
+[[bot.pair]]
+symbol = "XRPUSDT"
+market = "perpetual"
+leverage = 3
+strategy = "{}"
+timeframe = "5m"
+sizing = {{ per_trade = {{ quote = 1500 }}, max_position_quote = 3000 }}
+exits = {{ stop_loss_pct = 1.5, take_profit_pct = 2 }}
+add_on = {{ max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }}
+
+[simulation]
+slippage_bps = 2
+"#,
+            repo("examples/strategies/ema_cross.toml").display(),
+            repo("examples/strategies/bollinger_reversion.toml").display()
+        ),
+    )
+    .unwrap();
+    let run = dir.join("two.run");
+    let out = charon(&[
+        "backtest",
+        "--config",
+        arg(&config),
+        "--data",
+        arg(&data),
+        "--out",
+        arg(&run),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = EventLog::open(&run)
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .collect();
+    (run, events)
+}
+
+/// `charon log export LOG --format FORMAT ARGS...`, which must succeed; its standard output.
+fn export(log: &Path, format: &str, args: &[&str]) -> String {
+    let mut all = vec!["log", "export", arg(log), "--format", format];
+    all.extend_from_slice(args);
+    let out = charon(&all);
+    assert!(out.status.success(), "{all:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// The header and the rows of a CSV text, read back with the `csv` crate.
+fn read_csv(text: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader.records().map(Result::unwrap).collect();
+    (header, rows)
+}
+
+fn optional(value: Option<impl ToString>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn is_bot(env: &Envelope, name: &str) -> bool {
+    env.bot.is_some_and(|bot| bot.as_str() == name)
+}
+
+fn fill_of(env: &Envelope) -> Option<&Fill> {
+    match &env.payload {
+        Event::OrderFilled(filled) => Some(&filled.fill),
+        Event::OrderPartiallyFilled(partial) => Some(&partial.fill),
+        _ => None,
+    }
+}
+
+/// The realized P&L of the first position update after `events[i]` with its bot and pair,
+/// found by scanning forward.
+fn next_realized_pnl(events: &[Envelope], i: usize) -> String {
+    let fill = &events[i];
+    events[i + 1..]
+        .iter()
+        .find_map(|e| match &e.payload {
+            Event::PositionUpdated(update) if e.bot == fill.bot && e.pair == fill.pair => {
+                Some(update.realized_pnl.to_string())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn jsonl_export_is_what_inspect_json_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, events) = two_bot_run(dir.path());
+    let xrp_fill = events
+        .iter()
+        .filter(|e| is_bot(e, "xrp") && fill_of(e).is_some())
+        .nth(3)
+        .expect("the xrp bot traded");
+    let from_ts = xrp_fill.ts.to_rfc3339();
+    for filters in [
+        &[][..],
+        &[
+            "--bot",
+            "xrp",
+            "--from-ts",
+            &from_ts,
+            "--kind",
+            "order_filled,signal",
+        ][..],
+        &["--pair", "BTCUSDT", "--from", "100", "--to", "5000"][..],
+    ] {
+        let mut inspect = vec!["log", "inspect", arg(&run), "--json"];
+        inspect.extend_from_slice(filters);
+        let inspected = charon(&inspect);
+        assert!(inspected.status.success(), "{}", stderr(&inspected));
+        let exported = export(&run, "jsonl", filters);
+        assert!(!exported.is_empty(), "{filters:?}");
+        let inspected = stdout(&inspected);
+        assert!(
+            exported == inspected,
+            "{filters:?}: the export ({} lines) differs from inspect --json ({} lines)",
+            exported.lines().count(),
+            inspected.lines().count()
+        );
+    }
+    let all = export(&run, "jsonl", &[]);
+    assert_eq!(all.lines().count(), events.len());
+}
+
+#[test]
+fn csv_export_has_one_row_per_event_with_its_payload_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, events) = two_bot_run(dir.path());
+    let text = export(&run, "csv", &[]);
+    assert!(
+        text.starts_with("seq,time,ts_ns,origin,actor,kind,bot,pair,cause,payload_json\n"),
+        "{}",
+        &text[..200]
+    );
+    let (_, rows) = read_csv(&text);
+    assert_eq!(rows.len(), events.len());
+    for (row, env) in rows.iter().zip(&events) {
+        assert_eq!(row[0], env.seq.to_string());
+        assert_eq!(row[1], env.ts.to_rfc3339());
+        assert_eq!(row[2], env.ts.nanos().to_string());
+        match env.origin {
+            Origin::Input => assert_eq!((&row[3], &row[4]), ("input", "")),
+            Origin::Derived(actor) => {
+                assert_eq!((&row[3], &row[4]), ("derived", actor.to_string().as_str()))
+            }
+        }
+        assert_eq!(&row[5], env.payload.kind().name());
+        assert_eq!(row[6], optional(env.bot));
+        assert_eq!(row[7], optional(env.pair));
+        assert_eq!(row[8], optional(env.cause));
+        let payload: serde_json::Value = serde_json::from_str(&row[9]).unwrap();
+        assert_eq!(payload, serde_json::to_value(&env.payload).unwrap());
+    }
+    // The payload's commas and quotes are quoted, RFC 4180 style: `""` inside `"..."`.
+    assert!(text.contains(r#","{""kind"":""order_filled"","#));
+
+    // Filtered: the rows are exactly the matching events, with the right kinds.
+    let expected: Vec<&Envelope> = events
+        .iter()
+        .filter(|e| {
+            is_bot(e, "btc") && matches!(e.payload.kind().name(), "order_filled" | "signal")
+        })
+        .collect();
+    assert!(expected.len() > 10);
+    let (_, rows) = read_csv(&export(
+        &run,
+        "csv",
+        &["--bot", "btc", "--kind", "order_filled,signal"],
+    ));
+    assert_eq!(rows.len(), expected.len());
+    for (row, env) in rows.iter().zip(&expected) {
+        assert_eq!(row[0], env.seq.to_string());
+        assert_eq!(&row[5], env.payload.kind().name());
+    }
+}
+
+#[test]
+fn fills_csv_has_one_row_per_fill_with_the_following_realized_pnl() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, events) = two_bot_run(dir.path());
+    let fills: Vec<usize> = (0..events.len())
+        .filter(|&i| fill_of(&events[i]).is_some())
+        .collect();
+    let text = export(&run, "fills-csv", &[]);
+    let (header, rows) = read_csv(&text);
+    assert_eq!(
+        header,
+        [
+            "time",
+            "bot",
+            "pair",
+            "order_id",
+            "side",
+            "price",
+            "qty",
+            "fee",
+            "liquidity",
+            "realized_pnl_after"
+        ]
+    );
+    assert_eq!(rows.len(), fills.len());
+    let mut realized = 0;
+    for (row, &i) in rows.iter().zip(&fills) {
+        let env = &events[i];
+        let fill = fill_of(env).unwrap();
+        assert_eq!(row[0], env.ts.to_rfc3339());
+        assert!(row[0].ends_with('Z'), "UTC: {}", &row[0]);
+        assert_eq!(row[1], optional(env.bot));
+        assert_eq!(row[2], optional(env.pair));
+        assert_eq!(row[3], fill.order_id.to_wire());
+        assert_eq!(
+            &row[4],
+            serde_json::to_value(fill.side).unwrap().as_str().unwrap()
+        );
+        assert_eq!(row[5], fill.price.to_string());
+        assert_eq!(row[6], fill.qty.to_string());
+        assert_eq!(row[7], fill.fee.to_string());
+        assert_eq!(
+            &row[8],
+            serde_json::to_value(fill.liquidity)
+                .unwrap()
+                .as_str()
+                .unwrap()
+        );
+        let pnl = next_realized_pnl(&events, i);
+        assert!(
+            !pnl.is_empty(),
+            "every fill is followed by a position update"
+        );
+        assert_eq!(row[9], pnl, "seq {}", env.seq);
+        // Plain decimals: digits, one point, maybe a sign; never an exponent.
+        for value in [&row[5], &row[6], &row[7], &row[9]] {
+            assert!(
+                value.parse::<rust_decimal::Decimal>().is_ok()
+                    && value
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '.' || c == '-'),
+                "{value}"
+            );
+        }
+        realized += usize::from(pnl != "0");
+    }
+    assert!(realized > 10, "exits realize P&L ({realized} rows)");
+    for bot in ["btc", "xrp"] {
+        assert!(rows.iter().any(|r| &r[1] == bot), "{bot} traded");
+    }
+
+    // Filters select the fills: the xrp bot's, in a time window.
+    let xrp: Vec<usize> = fills
+        .iter()
+        .copied()
+        .filter(|&i| is_bot(&events[i], "xrp"))
+        .collect();
+    let (from_ts, to_ts) = (events[xrp[2]].ts, events[xrp[xrp.len() - 3]].ts);
+    let expected: Vec<usize> = xrp
+        .iter()
+        .copied()
+        .filter(|&i| events[i].ts >= from_ts && events[i].ts <= to_ts)
+        .collect();
+    let (_, rows) = read_csv(&export(
+        &run,
+        "fills-csv",
+        &[
+            "--bot",
+            "xrp",
+            "--from-ts",
+            &from_ts.to_rfc3339(),
+            "--to-ts",
+            &to_ts.to_rfc3339(),
+        ],
+    ));
+    assert!(expected.len() > 2 && expected.len() < xrp.len());
+    assert_eq!(rows.len(), expected.len());
+    for (row, &i) in rows.iter().zip(&expected) {
+        assert_eq!(row[3], fill_of(&events[i]).unwrap().order_id.to_wire());
+    }
+
+    // `--to` ends the fills at a fill's seq; its row still takes the update that follows.
+    let last = fills[fills.len() / 2];
+    let (_, rows) = read_csv(&export(
+        &run,
+        "fills-csv",
+        &["--to", &events[last].seq.to_string()],
+    ));
+    assert_eq!(rows.len(), fills.len() / 2 + 1);
+    assert_eq!(rows[rows.len() - 1][9], next_realized_pnl(&events, last));
+}
+
+/// A run log holding one event of every kind.
+fn sample_log(path: &Path) -> PathBuf {
+    let path = path.to_path_buf();
+    let log = EventLog::create(&path, LogKind::Run).unwrap();
+    for event in &mut charon_events::samples::one_of_each() {
+        log.append(event).unwrap();
+    }
+    log.sync_through(log.last_seq()).unwrap();
+    path
+}
+
+fn assert_exit(out: &Output, code: i32, needle: &str) {
+    assert_eq!(out.status.code(), Some(code), "stderr: {}", stderr(out));
+    assert!(
+        stderr(out).contains(needle),
+        "{:?} should mention {needle:?}",
+        stderr(out)
+    );
+}
+
+#[test]
+fn export_to_a_file_and_its_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample_log(&dir.path().join("sample.run"));
+    let events = charon_events::samples::one_of_each();
+
+    // --out writes what standard output would get, and says so.
+    let file = dir.path().join("events.csv");
+    let out = charon(&[
+        "log",
+        "export",
+        arg(&log),
+        "--format",
+        "csv",
+        "--out",
+        arg(&file),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        export(&log, "csv", &[])
+    );
+    assert_eq!(
+        stdout(&out).trim_end(),
+        format!(
+            "{}: {} rows from {} (csv)",
+            arg(&file),
+            events.len(),
+            arg(&log)
+        )
+    );
+
+    // Bad input: exit 2, and no output file.
+    let unwritten = dir.path().join("never.csv");
+    let out_arg = ["--out", arg(&unwritten)];
+    let missing = dir.path().join("missing.run");
+    for (args, needle) in [
+        (vec!["--format", "xlsx"], "unknown export format \"xlsx\""),
+        (vec!["--format", "csv", "--from-ts", "soon"], "\"soon\""),
+        (vec!["--format", "csv", "--bot", "a,b c"], "b c"),
+        (vec!["--format", "csv", "--follow"], "--follow"),
+        (
+            vec!["--format", "csv", "--from", "5", "--to", "4"],
+            "--from 5 is after --to 4",
+        ),
+    ] {
+        let mut all = vec!["log", "export", arg(&log)];
+        all.extend_from_slice(&args);
+        all.extend_from_slice(&out_arg);
+        assert_exit(&charon(&all), 2, needle);
+        assert!(!unwritten.exists(), "{args:?}");
+    }
+    let out = charon(&[
+        "log",
+        "export",
+        arg(&missing),
+        "--format",
+        "jsonl",
+        "--out",
+        arg(&unwritten),
+    ]);
+    assert_exit(&out, 2, "no such log");
+    assert!(!unwritten.exists());
+
+    // A damaged record: exit 2 naming its seq, and the partial file is removed.
+    let damaged = sample_log(&dir.path().join("damaged.run"));
+    {
+        let db = sled::open(&damaged).unwrap();
+        let tree = db.open_tree(EVENTS_TREE).unwrap();
+        let key = 20u64.to_be_bytes();
+        let mut value = tree.get(key).unwrap().unwrap().to_vec();
+        let last = value.len() - 1;
+        value[last] ^= 0x01;
+        tree.insert(key, value).unwrap();
+        db.flush().unwrap();
+    }
+    let out = charon(&[
+        "log",
+        "export",
+        arg(&damaged),
+        "--format",
+        "csv",
+        "--out",
+        arg(&unwritten),
+    ]);
+    assert_exit(&out, 2, "corrupt record at seq 20");
+    assert!(!unwritten.exists(), "a partial export is not left behind");
+
+    // Writing fails: exit 1 with one line naming the file.
+    let nowhere = dir.path().join("no-such-dir").join("x.csv");
+    let out = charon(&[
+        "log",
+        "export",
+        arg(&log),
+        "--format",
+        "csv",
+        "--out",
+        arg(&nowhere),
+    ]);
+    assert_exit(&out, 1, arg(&nowhere));
+    assert_eq!(stderr(&out).trim_end().lines().count(), 1);
+    if Path::new("/dev/full").exists() {
+        let out = charon(&[
+            "log",
+            "export",
+            arg(&log),
+            "--format",
+            "jsonl",
+            "--out",
+            "/dev/full",
+        ]);
+        assert_exit(&out, 1, "/dev/full: writing");
+        assert_eq!(stderr(&out).trim_end().lines().count(), 1);
+        assert!(Path::new("/dev/full").exists());
+    }
+}
