@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use charon_adapters::import::Format;
 use charon_events::payload::market::Interval;
-use charon_events::{EventKind, Seq, Symbol};
+use charon_events::{BotId, EventKind, Seq, Symbol, Timestamp};
+use charon_replay::export::ExportFormat;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -32,7 +33,7 @@ pub enum Command {
     Backtest(crate::backtest::BacktestArgs),
     /// The embedded default: a multi-pair backtest on real data shipped in the repo.
     Demo(crate::demo::DemoArgs),
-    /// Replay recorded runs: verify that their inputs re-derive them exactly.
+    /// Replay recorded runs: verify them against their inputs, run what-ifs, diff two runs.
     #[command(subcommand)]
     Replay(crate::replay_cmd::ReplayCommand),
     /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
@@ -51,23 +52,67 @@ pub enum LogCommand {
     },
     /// Print events, optionally filtered.
     Inspect(InspectArgs),
+    /// Write events for other tools (JSON lines, CSV, fills as CSV), optionally filtered.
+    Export(ExportArgs),
 }
 
+/// Which events `log inspect` and `log export` take: every filter given must hold (AND).
 #[derive(Debug, Args)]
-pub struct InspectArgs {
-    pub log: PathBuf,
-    /// First seq to show.
+pub struct EventFilterArgs {
+    /// First seq (inclusive).
     #[arg(long)]
     pub from: Option<Seq>,
-    /// Last seq to show.
+    /// Last seq (inclusive).
     #[arg(long)]
     pub to: Option<Seq>,
     /// Only these kinds (repeat or comma-separate), e.g. `--kind trade,order_filled`.
     #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
     pub kind: Vec<EventKind>,
+    /// Only events routed to these bots (the envelope's `bot`; repeat or comma-separate).
+    #[arg(long, value_delimiter = ',')]
+    pub bot: Vec<BotId>,
+    /// Only events routed to these pairs (the envelope's `pair`, the instrument for market
+    /// data; repeat or comma-separate).
+    #[arg(long, value_delimiter = ',')]
+    pub pair: Vec<Symbol>,
+    /// Earliest event time (inclusive): RFC 3339, `2022-01-15 00:00:00` (UTC) or an epoch.
+    #[arg(long, value_parser = parse_time)]
+    pub from_ts: Option<Timestamp>,
+    /// Latest event time (inclusive), same forms as `--from-ts`.
+    #[arg(long, value_parser = parse_time)]
+    pub to_ts: Option<Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    pub log: PathBuf,
+    #[command(flatten)]
+    pub filter: EventFilterArgs,
     /// JSON lines instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub log: PathBuf,
+    /// `jsonl` (what `inspect --json` prints), `csv` (one row per event) or `fills-csv` (one
+    /// row per fill, for spreadsheets).
+    #[arg(long, value_parser = parse_export_format)]
+    pub format: ExportFormat,
+    #[command(flatten)]
+    pub filter: EventFilterArgs,
+    /// Write here instead of to standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, String> {
+    charon_adapters::import::time::parse(text)
+}
+
+fn parse_export_format(text: &str) -> Result<ExportFormat, String> {
+    text.parse()
 }
 
 fn parse_kind(text: &str) -> Result<EventKind, String> {

@@ -11,6 +11,7 @@ mod failure;
 mod import_cmd;
 mod log_cmd;
 mod replay_cmd;
+mod replay_diff;
 
 use std::process::ExitCode;
 

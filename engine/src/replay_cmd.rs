@@ -12,9 +12,14 @@
 //!   the same bot and pair recorded before it.
 //! - A manifest written by another `charon` version is verified anyway, with a warning: a
 //!   difference may then be the code's, not the log's.
+//!
+//! `charon replay run RUN --config OTHER.toml --out NEW` is a what-if: another configuration
+//! over exactly the inputs RUN cites (the same data log, checked by id, and the same seq
+//! range), written as a backtest of its own that `verify` and `diff` (`replay_diff.rs`) read
+//! like any other.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use charon_actors::journal::{EventSink, Journal, SinkError};
 use charon_actors::setup::build_actors;
@@ -26,12 +31,18 @@ use charon_replay::inspect::render_json;
 use clap::{Args, Subcommand};
 
 use crate::backtest::bundle::{Bundle, RunSpec};
+use crate::backtest::{print_outcome, runner, write_json};
 use crate::failure::Failure;
+use crate::replay_diff::{diff_cmd, mode_name, DiffArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum ReplayCommand {
     /// Re-derive every derived event of a run from its inputs and compare byte for byte.
     Verify(VerifyArgs),
+    /// What-if: run another configuration over exactly the inputs of a recorded run.
+    Run(WhatIfArgs),
+    /// Summarize how two runs over the same inputs differ (exit 0 identical, 1 different).
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -43,10 +54,100 @@ pub struct VerifyArgs {
     pub data: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct WhatIfArgs {
+    /// The recorded run whose inputs to reuse.
+    pub run: PathBuf,
+    /// The configuration to run instead (TOML, with its strategy templates beside it).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// The new run log to write (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The data log a backtest's inputs are cited from.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
+}
+
 pub fn run(command: ReplayCommand) -> Result<(), Failure> {
     match command {
         ReplayCommand::Verify(args) => verify_cmd(args),
+        ReplayCommand::Run(args) => what_if_cmd(args),
+        ReplayCommand::Diff(args) => diff_cmd(args),
     }
+}
+
+/// The data log a run cites, opened from `data` and checked against the manifest's id; `None`
+/// for a run that records its inputs itself (paper, live).
+fn cited_data(
+    run: &Path,
+    manifest: &RunManifest,
+    data: Option<&Path>,
+) -> Result<Option<EventLog>, Failure> {
+    let Some(range) = manifest.data else {
+        return Ok(None);
+    };
+    let Some(path) = data else {
+        return Err(Failure::BadInput(format!(
+            "{}: a backtest citing data log {}: pass it with --data",
+            run.display(),
+            range.log_id.0
+        )));
+    };
+    let data = EventLog::open(path)?;
+    if data.meta().log_id != range.log_id {
+        return Err(Failure::BadInput(format!(
+            "{}: data log {} is not the run's, {}",
+            data.path().display(),
+            data.meta().log_id.0,
+            range.log_id.0
+        )));
+    }
+    Ok(Some(data))
+}
+
+/// `replay run`: the configuration at `--config` over exactly the inputs `RUN` cites.
+fn what_if_cmd(args: WhatIfArgs) -> Result<(), Failure> {
+    let run = EventLog::open(&args.run)?;
+    let manifest = manifest_of(&run)?;
+    drop(run);
+    let Some(range) = manifest.data else {
+        return Err(Failure::BadInput(format!(
+            "{}: not supported yet: recorded-input logs (a {} log records its inputs itself); \
+             a what-if needs a backtest, whose inputs a data log holds",
+            args.run.display(),
+            mode_name(manifest.mode)
+        )));
+    };
+    let data = cited_data(&args.run, &manifest, args.data.as_deref())?
+        .expect("a backtest's data log, checked above");
+    if data.last_seq() < range.last_seq {
+        return Err(Failure::BadInput(format!(
+            "{}: holds seqs up to {}, but {} cites {}..={}",
+            data.path().display(),
+            data.last_seq(),
+            args.run.display(),
+            range.first_seq,
+            range.last_seq
+        )));
+    }
+    let spec = RunSpec::from_file(&args.config)?;
+    let outcome = runner::run(
+        &spec,
+        &data,
+        range.first_seq,
+        range.last_seq,
+        &args.out,
+        true,
+    )?;
+    print_outcome(&outcome, &args.out);
+    if let Some(path) = &args.report_json {
+        write_json(&outcome, path)?;
+    }
+    Ok(())
 }
 
 /// What a verification found.
@@ -87,17 +188,7 @@ fn verify_cmd(args: VerifyArgs) -> Result<(), Failure> {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let data = match (&manifest.data, &args.data) {
-        (Some(_), Some(path)) => Some(EventLog::open(path)?),
-        (Some(range), None) => {
-            return Err(Failure::BadInput(format!(
-                "{}: a backtest citing data log {}: pass it with --data",
-                args.run.display(),
-                range.log_id.0
-            )))
-        }
-        (None, _) => None,
-    };
+    let data = cited_data(&args.run, &manifest, args.data.as_deref())?;
     match verify(&run, &manifest, data.as_ref())? {
         Verdict::Identical { inputs, derived } => {
             println!(
@@ -376,7 +467,7 @@ pub fn describe(divergence: &Divergence) -> String {
 }
 
 /// The leaf fields where two JSON values differ, as (dotted path, recorded, re-derived).
-fn differing_fields(
+pub(crate) fn differing_fields(
     path: &str,
     recorded: &serde_json::Value,
     rederived: &serde_json::Value,

@@ -37,7 +37,6 @@ impl Bundle {
     }
 
     /// Reads a manifest's bundle back (replay rebuilds a run from it).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn from_toml(text: &str) -> Result<Bundle, String> {
         toml::from_str(text).map_err(|e| format!("the run's configuration bundle: {e}"))
     }

@@ -276,7 +276,11 @@ fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<Loo
 }
 
 /// `charon backtest`'s path: inputs written to a data log first (not timed), then the run.
-pub(super) fn whole_process(spec: &RunSpec, inputs: &[Envelope], dir: &Path) -> Result<f64, Failure> {
+pub(super) fn whole_process(
+    spec: &RunSpec,
+    inputs: &[Envelope],
+    dir: &Path,
+) -> Result<f64, Failure> {
     let data_path = dir.join("data");
     {
         let data = EventLog::create(&data_path, LogKind::Data)?;
