@@ -16,8 +16,8 @@
 //! # Recorded values
 //!
 //! Every [`RiskCheck`] carries its rule, a threshold, the observed value and a message with the
-//! numbers. Values computed in `f64` (ATR, volume ratio) are converted exactly
-//! ([`Decimal::from_f64_retain`]) and rounded to 8 decimal places (half to even); percentiles
+//! numbers. Values computed in `f64` (ATR, volume ratio) are rounded from their exact binary
+//! value to 8 decimal places (half to even); percentiles
 //! are computed in `Decimal` and rounded the same way. **Each gate decides on the value it
 //! records**: the rounded observation is compared with the configured `Decimal` threshold, so
 //! the log never shows a value that contradicts its verdict, and a backtest is reproducible
@@ -620,11 +620,55 @@ fn round(x: Decimal) -> Decimal {
 /// to 8 places; saturating at `Decimal::MAX`/`MIN` beyond their range (a NaN, which finite inputs
 /// never give, reads as `Decimal::MAX`: it blocks against a maximum).
 fn from_f64(x: f64) -> Decimal {
-    match Decimal::from_f64_retain(x) {
-        Some(value) => round(value),
+    match rounded_8dp(x) {
+        Some(value) => value,
         None if x < 0.0 => Decimal::MIN,
         None => Decimal::MAX,
     }
+}
+
+/// The exact value of `x` rounded to 8 places, half to even, computed from its binary form
+/// (`mantissa · 2^exponent`) with integer arithmetic: the same result as converting its full
+/// expansion to a decimal and rounding, at a fraction of the cost. `None` for a NaN, an
+/// infinity, or a value beyond `Decimal`'s 96-bit range.
+fn rounded_8dp(x: f64) -> Option<Decimal> {
+    if !x.is_finite() {
+        return None;
+    }
+    let bits = x.to_bits();
+    let negative = bits >> 63 == 1;
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mantissa, exponent) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    // x·10⁸ = mantissa·10⁸·2^exponent; mantissa·10⁸ < 2⁵³·2²⁷ = 2⁸⁰.
+    let scaled = u128::from(mantissa) * 100_000_000;
+    let units = if exponent >= 0 {
+        if exponent > 40 {
+            return None;
+        }
+        scaled << exponent
+    } else {
+        let shift = exponent.unsigned_abs();
+        if shift >= 127 {
+            0
+        } else {
+            let quotient = scaled >> shift;
+            let remainder = scaled - (quotient << shift);
+            let half = 1u128 << (shift - 1);
+            let up = remainder > half || (remainder == half && quotient & 1 == 1);
+            quotient + u128::from(up)
+        }
+    };
+    if units >= 1 << 96 {
+        return None;
+    }
+    let signed = i128::try_from(units).ok()?;
+    let value = Decimal::from_i128_with_scale(if negative { -signed } else { signed }, PLACES);
+    Some(value.normalize())
 }
 
 /// A `Decimal` as the nearest `f64` (every `Decimal` converts).

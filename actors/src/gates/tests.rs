@@ -822,3 +822,53 @@ fn atr_is_a_percentage_of_the_price_checked() {
     assert_passes(&gates, Long, "100");
     assert_blocks(&gates, Long, "50", (RiskRule::AtrGate, "1", "2"));
 }
+
+mod rounding {
+    use super::super::rounded_8dp;
+    use proptest::prelude::*;
+    use rust_decimal::{Decimal, RoundingStrategy};
+
+    /// The reference: the full binary expansion as a decimal, rounded half to even.
+    fn reference(x: f64) -> Option<Decimal> {
+        Decimal::from_f64_retain(x).map(|d| {
+            d.round_dp_with_strategy(8, RoundingStrategy::MidpointNearestEven)
+                .normalize()
+        })
+    }
+
+    #[test]
+    fn exact_values_and_ties() {
+        let d = |text: &str| text.parse::<Decimal>().unwrap();
+        assert_eq!(rounded_8dp(0.0), Some(Decimal::ZERO));
+        assert_eq!(rounded_8dp(1.5), Some(d("1.5")));
+        assert_eq!(rounded_8dp(-2.25), Some(d("-2.25")));
+        // 2^-27 = 0.000000007450580596923828125: rounds up to 0.00000001.
+        assert_eq!(rounded_8dp(2f64.powi(-27)), Some(d("0.00000001")));
+        // 2^-28 = 0.0000000037252902984619140625: down to 0.
+        assert_eq!(rounded_8dp(2f64.powi(-28)), Some(Decimal::ZERO));
+        // Ties exist: 2^-9 = 0.001953125 is 195312.5 units of 10^-8, and goes to the even
+        // 195312; 3·2^-9 = 0.005859375 is 585937.5 units and goes up to 585938.
+        assert_eq!(rounded_8dp(2f64.powi(-9)), Some(d("0.00195312")));
+        assert_eq!(rounded_8dp(3.0 * 2f64.powi(-9)), Some(d("0.00585938")));
+        assert_eq!(rounded_8dp(-(2f64.powi(-9))), Some(d("-0.00195312")));
+        assert_eq!(rounded_8dp(f64::NAN), None);
+        assert_eq!(rounded_8dp(f64::INFINITY), None);
+        assert_eq!(rounded_8dp(1e30), None);
+        assert_eq!(rounded_8dp(f64::MIN_POSITIVE), Some(Decimal::ZERO));
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_full_expansion_rounded(
+            mantissa in -(1i64 << 53)..(1i64 << 53),
+            exponent in -80i32..20,
+        ) {
+            let x = mantissa as f64 * 2f64.powi(exponent);
+            // The reference keeps at most 28 decimal digits of the expansion; compare where
+            // that is the whole expansion (short expansions) or clearly away from a tie.
+            if let (Some(expected), Some(got)) = (reference(x), rounded_8dp(x)) {
+                prop_assert_eq!(got, expected, "{}", x);
+            }
+        }
+    }
+}

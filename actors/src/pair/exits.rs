@@ -174,7 +174,10 @@ struct EntryLevels {
 /// A closed bar not yet folded into the levels, and whether the position was held at its close.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
-    bar: Bar,
+    high: Price,
+    low: Price,
+    /// The bar as the indicators read it.
+    candle: Candle,
     held: bool,
 }
 
@@ -366,12 +369,20 @@ impl ExitRules {
     /// A bar of the timeframe closed: it counts as held, and is folded into the levels at the
     /// next market input ([`ExitRules::on_input`]).
     pub fn bar_closed(&mut self, bar: &Bar) {
+        self.bar_closed_as(bar, &Candle::from(bar));
+    }
+
+    /// [`ExitRules::bar_closed`] with the bar already converted for the indicators (the Pair
+    /// converts each bar once).
+    pub fn bar_closed_as(&mut self, bar: &Bar, candle: &Candle) {
         self.on_input();
         if let Some(position) = &mut self.position {
             position.bars = position.bars.saturating_add(1);
         }
         self.pending = Some(Pending {
-            bar: *bar,
+            high: bar.high,
+            low: bar.low,
+            candle: *candle,
             held: self.position.is_some(),
         });
     }
@@ -379,17 +390,20 @@ impl ExitRules {
     /// A market input arrived: the bar closed before it is folded in. Says whether the levels
     /// may have moved.
     pub fn on_input(&mut self) -> bool {
-        let Some(Pending { bar, held }) = self.pending.take() else {
+        let Some(Pending {
+            high,
+            low,
+            candle,
+            held,
+        }) = self.pending.take()
+        else {
             return false;
         };
-        if self.chandelier.is_some() || self.volatility.is_some() {
-            let candle = Candle::from(&bar);
-            for rule in [&mut self.chandelier, &mut self.volatility]
-                .into_iter()
-                .flatten()
-            {
-                rule.atr.update(candle);
-            }
+        for rule in [&mut self.chandelier, &mut self.volatility]
+            .into_iter()
+            .flatten()
+        {
+            rule.atr.update(candle);
         }
         let Some(position) = &mut self.position else {
             return false;
@@ -398,8 +412,8 @@ impl ExitRules {
         if held {
             let side = position.side;
             let favourable = match side {
-                PositionSide::Long => bar.high,
-                PositionSide::Short => bar.low,
+                PositionSide::Long => high,
+                PositionSide::Short => low,
             };
             if ahead(side, favourable, position.best) {
                 position.best = favourable;
