@@ -1,3 +1,6 @@
+//! The entry gates alone: each gate at its bounds, warm-up, the order of gates, and the
+//! percentile window and exact f64 rounding against direct recomputations.
+
 use charon_events::payload::market::{Bar, Interval};
 use charon_events::payload::order::PositionSide::{self, Long, Short};
 use charon_events::payload::risk::{RiskCheck, RiskRule};

@@ -1,3 +1,6 @@
+//! The Journal over small test actors: cascade order, routing, runaway cascades, both sinks,
+//! async pacing, and the actix shells writing the direct driver's log byte for byte.
+
 use charon_events::payload::control::{Alert, AlertKind, Severity};
 use charon_events::payload::market::{Aggressor, Trade};
 use charon_events::payload::risk::{Signal, SignalAction, SignalSource};

@@ -1,3 +1,6 @@
+//! The evaluator against hand-worked bars and naive references: three-valued logic,
+//! crossings, warm-up and shared indicator slots.
+
 use proptest::prelude::*;
 
 use super::*;

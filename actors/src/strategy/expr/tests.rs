@@ -1,3 +1,6 @@
+//! The condition language: parsing, checking and compiling, with errors at their line and
+//! column.
+
 use super::ast::{Arith, Compare, Logic, Series};
 use super::*;
 
