@@ -76,9 +76,9 @@
 //!
 //! # Cost
 //!
-//! `on_bar` is O(1): ATR, the volume average and realized volatility are running compensated
-//! sums of [`crate::indicators`] (σ is a [`Bollinger`] band's standard deviation over the log
-//! returns), and the regime's window of σ is a ring buffer. `check` is O(1), plus one
+//! `on_bar` is O(1): ATR and the volume average are the running sums of
+//! [`crate::indicators`], σ a running standard deviation of the log returns (its sums
+//! recomputed exactly every `period` returns), and the regime's window of σ a ring buffer. `check` is O(1), plus one
 //! O(lookback) scan for the regime's rank (`lookback` is at most 10,000 by validation); checks
 //! happen only on entry signals, far fewer than bars.
 //!
@@ -100,7 +100,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
 use crate::config::GatesConfig;
-use crate::indicators::{Atr, Bollinger, Candle, Indicator, Sma};
+use crate::indicators::{Atr, Candle, Indicator, Sma};
 
 /// Decimal places of the values a gate records and decides on.
 const PLACES: u32 = 8;
@@ -418,18 +418,95 @@ struct RegimeGate {
     high_pct: Decimal,
     allow: Vec<VolatilityRegime>,
     previous_close: Option<f64>,
-    /// The population standard deviation of the last `period` log returns (a Bollinger band's
-    /// `std_dev`: O(1) per update from compensated running sums).
-    volatility: Bollinger,
+    /// The population standard deviation of the last `period` log returns, O(1) per update.
+    volatility: RollingStd,
     /// The last `lookback` values of σ.
     history: PercentileWindow,
     /// Closed bars since creation or the last restart.
     bars: u64,
 }
 
-/// Realized volatility over `period` returns: a Bollinger band's standard deviation.
-fn realized_volatility(period: usize) -> Bollinger {
-    Bollinger::new(period, 0.0).expect("a validated volatility period")
+/// Realized volatility over `period` returns.
+fn realized_volatility(period: usize) -> RollingStd {
+    RollingStd::new(period)
+}
+
+/// The population standard deviation of the last `period` values, O(1) per value: running
+/// sums of the values less the window's first (shifting keeps the sums small, so the variance
+/// does not cancel), recomputed exactly every `period` values so rounding cannot accumulate.
+/// A window of equal values has a deviation of exactly 0.
+#[derive(Debug, Clone)]
+struct RollingStd {
+    period: usize,
+    values: VecDeque<f64>,
+    shift: f64,
+    sum: f64,
+    squares: f64,
+    since_exact: usize,
+    equal_run: usize,
+}
+
+impl RollingStd {
+    fn new(period: usize) -> Self {
+        Self {
+            period,
+            values: VecDeque::with_capacity(period + 1),
+            shift: 0.0,
+            sum: 0.0,
+            squares: 0.0,
+            since_exact: 0,
+            equal_run: 0,
+        }
+    }
+
+    /// Takes the next value; the deviation once `period` values are in.
+    fn update(&mut self, x: f64) -> Option<f64> {
+        self.equal_run = match self.values.back() {
+            Some(&last) if last == x => self.equal_run + 1,
+            _ => 1,
+        };
+        if self.values.is_empty() {
+            self.shift = x;
+        }
+        self.values.push_back(x);
+        let y = x - self.shift;
+        self.sum += y;
+        self.squares += y * y;
+        if self.values.len() > self.period {
+            if let Some(old) = self.values.pop_front() {
+                let z = old - self.shift;
+                self.sum -= z;
+                self.squares -= z * z;
+            }
+        }
+        self.since_exact += 1;
+        if self.since_exact >= self.period {
+            self.exact_sums();
+        }
+        if self.values.len() < self.period {
+            return None;
+        }
+        if self.equal_run >= self.period {
+            return Some(0.0);
+        }
+        let n = self.period as f64;
+        let mean = self.sum / n;
+        Some((self.squares / n - mean * mean).max(0.0).sqrt())
+    }
+
+    /// Recomputes the sums from the window, shifted by its current first value.
+    fn exact_sums(&mut self) {
+        self.since_exact = 0;
+        self.shift = self.values.front().copied().unwrap_or(0.0);
+        let (mut sum, mut squares) = (0.0, 0.0);
+        for &x in &self.values {
+            let y = x - self.shift;
+            sum += y;
+            squares += y * y;
+        }
+        self.sum = sum;
+        self.squares = squares;
+    }
 }
 
 impl RegimeGate {
@@ -444,8 +521,8 @@ impl RegimeGate {
         }
         self.bars = self.bars.saturating_add(1);
         if let Some(previous) = self.previous_close.replace(close) {
-            if let Some(bands) = self.volatility.update((close / previous).ln()) {
-                self.history.push(bands.std_dev);
+            if let Some(sigma) = self.volatility.update((close / previous).ln()) {
+                self.history.push(sigma);
             }
         }
     }
