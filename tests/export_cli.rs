@@ -4,129 +4,16 @@
 //! with the `csv` crate and checked against the run log's own events; and the failure paths
 //! (exit 2 for bad input, 1 when the output cannot be written).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use charon_events::log::EVENTS_TREE;
 use charon_events::payload::order::Fill;
 use charon_events::{Envelope, Event, EventLog, LogKind, Origin};
-
-fn charon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_charon"))
-        .args(args)
-        .output()
-        .expect("the charon binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("utf-8 output")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("utf-8 output")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a utf-8 path")
-}
-
-/// A data log of real recorded bars imported by the binary (BTCUSDT 1m of January 2022,
-/// XRPUSDT 5m and its funding rates of November 2021), and a backtest of two bots over it:
-/// `btc` trades BTCUSDT with the EMA cross, `xrp` trades XRPUSDT with Bollinger mean
-/// reversion. Returns the run log and its events as the library reads them.
-fn two_bot_run(dir: &Path) -> (PathBuf, Vec<Envelope>) {
-    let data = dir.join("two.data");
-    for (format, file, symbol) in [
-        (
-            "ohlcv-csv",
-            "data/nautilus_trader/btc-perp-20211231-20220201_1m.csv.gz",
-            "BTCUSDT",
-        ),
-        (
-            "ohlcv-csv",
-            "data/freqtrade/XRP_USDT_USDT-5m-futures.csv",
-            "XRPUSDT",
-        ),
-        (
-            "funding-csv",
-            "data/freqtrade/XRP_USDT_USDT-8h-funding_rate.csv",
-            "XRPUSDT",
-        ),
-    ] {
-        let out = charon(&[
-            "import",
-            format,
-            arg(&repo(file)),
-            "--data",
-            arg(&data),
-            "--symbol",
-            symbol,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
-    let config = dir.join("two.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[[bot]]
-name = "btc"
-quote = "USDT"
-initial_capital = 10000
-
-[[bot.pair]]
-symbol = "BTCUSDT"
-market = "perpetual"
-leverage = 2
-strategy = "{}"
-timeframe = "15m"
-sizing = {{ per_trade = {{ equity_pct = 20 }} }}
-exits = {{ stop_loss_pct = 2, take_profit_pct = 4 }}
-
-[[bot]]
-name = "xrp"
-quote = "USDT"
-initial_capital = 5000
-
-[[bot.pair]]
-symbol = "XRPUSDT"
-market = "perpetual"
-leverage = 3
-strategy = "{}"
-timeframe = "5m"
-sizing = {{ per_trade = {{ quote = 1500 }}, max_position_quote = 3000 }}
-exits = {{ stop_loss_pct = 1.5, take_profit_pct = 2 }}
-add_on = {{ max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }}
-
-[simulation]
-slippage_bps = 2
-"#,
-            repo("examples/strategies/ema_cross.toml").display(),
-            repo("examples/strategies/bollinger_reversion.toml").display()
-        ),
-    )
-    .unwrap();
-    let run = dir.join("two.run");
-    let out = charon(&[
-        "backtest",
-        "--config",
-        arg(&config),
-        "--data",
-        arg(&data),
-        "--out",
-        arg(&run),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let events = EventLog::open(&run)
-        .unwrap()
-        .iter()
-        .map(Result::unwrap)
-        .collect();
-    (run, events)
-}
+use support::{arg, charon, stderr, stdout, two_bot_run};
 
 /// `charon log export LOG --format FORMAT ARGS...`, which must succeed; its standard output.
 fn export(log: &Path, format: &str, args: &[&str]) -> String {
@@ -179,7 +66,7 @@ fn next_realized_pnl(events: &[Envelope], i: usize) -> String {
 #[test]
 fn jsonl_export_is_what_inspect_json_prints() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, events) = two_bot_run(dir.path());
+    let (_, run, events) = two_bot_run(dir.path());
     let xrp_fill = events
         .iter()
         .filter(|e| is_bot(e, "xrp") && fill_of(e).is_some())
@@ -219,7 +106,7 @@ fn jsonl_export_is_what_inspect_json_prints() {
 #[test]
 fn csv_export_has_one_row_per_event_with_its_payload_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, events) = two_bot_run(dir.path());
+    let (_, run, events) = two_bot_run(dir.path());
     let text = export(&run, "csv", &[]);
     assert!(
         text.starts_with("seq,time,ts_ns,origin,actor,kind,bot,pair,cause,payload_json\n"),
@@ -271,7 +158,7 @@ fn csv_export_has_one_row_per_event_with_its_payload_as_json() {
 #[test]
 fn fills_csv_has_one_row_per_fill_with_the_following_realized_pnl() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, events) = two_bot_run(dir.path());
+    let (_, run, events) = two_bot_run(dir.path());
     let fills: Vec<usize> = (0..events.len())
         .filter(|&i| fill_of(&events[i]).is_some())
         .collect();

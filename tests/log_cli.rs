@@ -3,27 +3,16 @@
 //! log; a two-bot backtest of real recorded bars for the filters by bot, pair and time),
 //! including the failure paths: missing, foreign and corrupt logs exit 2 with one line.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use charon_adapters::recording::read_recording;
 use charon_events::log::EVENTS_TREE;
 use charon_events::{Envelope, EventLog, LogKind, Timestamp};
-
-fn charon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_charon"))
-        .args(args)
-        .output()
-        .expect("the charon binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("utf-8 output")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("utf-8 output")
-}
+use support::{arg, charon, stderr, stdout, two_bot_run};
 
 fn recording() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/hftbacktest/ethusdt_20240808.gz")
@@ -278,107 +267,6 @@ fn bench_log_prints_the_contract_lines() {
         0,
         "the bench cleans up after itself"
     );
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a utf-8 path")
-}
-
-/// A data log of real recorded bars imported by the binary (BTCUSDT 1m of January 2022,
-/// XRPUSDT 5m and its funding rates of November 2021), and a backtest of two bots over it:
-/// `btc` trades BTCUSDT, `xrp` trades XRPUSDT. Returns the data log, the run log and the run
-/// log's events as the library reads them.
-fn two_bot_run(dir: &Path) -> (PathBuf, PathBuf, Vec<Envelope>) {
-    let data = dir.join("two.data");
-    for (format, file, symbol) in [
-        (
-            "ohlcv-csv",
-            "data/nautilus_trader/btc-perp-20211231-20220201_1m.csv.gz",
-            "BTCUSDT",
-        ),
-        (
-            "ohlcv-csv",
-            "data/freqtrade/XRP_USDT_USDT-5m-futures.csv",
-            "XRPUSDT",
-        ),
-        (
-            "funding-csv",
-            "data/freqtrade/XRP_USDT_USDT-8h-funding_rate.csv",
-            "XRPUSDT",
-        ),
-    ] {
-        let out = charon(&[
-            "import",
-            format,
-            arg(&repo(file)),
-            "--data",
-            arg(&data),
-            "--symbol",
-            symbol,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
-    let config = dir.join("two.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[[bot]]
-name = "btc"
-quote = "USDT"
-initial_capital = 10000
-
-[[bot.pair]]
-symbol = "BTCUSDT"
-market = "perpetual"
-leverage = 2
-strategy = "{}"
-timeframe = "15m"
-sizing = {{ per_trade = {{ equity_pct = 20 }} }}
-exits = {{ stop_loss_pct = 2, take_profit_pct = 4 }}
-
-[[bot]]
-name = "xrp"
-quote = "USDT"
-initial_capital = 5000
-
-[[bot.pair]]
-symbol = "XRPUSDT"
-market = "perpetual"
-leverage = 3
-strategy = "{}"
-timeframe = "5m"
-sizing = {{ per_trade = {{ quote = 1500 }}, max_position_quote = 3000 }}
-exits = {{ stop_loss_pct = 1.5, take_profit_pct = 2 }}
-
-[simulation]
-slippage_bps = 2
-"#,
-            repo("examples/strategies/ema_cross.toml").display(),
-            repo("examples/strategies/bollinger_reversion.toml").display()
-        ),
-    )
-    .unwrap();
-    let run = dir.join("two.run");
-    let out = charon(&[
-        "backtest",
-        "--config",
-        arg(&config),
-        "--data",
-        arg(&data),
-        "--out",
-        arg(&run),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let events = EventLog::open(&run)
-        .unwrap()
-        .iter()
-        .map(Result::unwrap)
-        .collect();
-    (data, run, events)
 }
 
 /// Every event of `log` as the library reads it.

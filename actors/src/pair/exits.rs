@@ -366,15 +366,10 @@ impl ExitRules {
         }
     }
 
-    /// A bar of the timeframe closed: it counts as held, and is folded into the levels at the
-    /// next market input ([`ExitRules::on_input`]).
-    pub fn bar_closed(&mut self, bar: &Bar) {
-        self.bar_closed_as(bar, &Candle::from(bar));
-    }
-
-    /// [`ExitRules::bar_closed`] with the bar already converted for the indicators (the Pair
-    /// converts each bar once).
-    pub fn bar_closed_as(&mut self, bar: &Bar, candle: &Candle) {
+    /// A bar of the timeframe closed (`candle` is the bar as the indicators read it, converted
+    /// once by the Pair): it counts as held, and is folded into the levels at the next market
+    /// input ([`ExitRules::on_input`]).
+    pub fn bar_closed(&mut self, bar: &Bar, candle: &Candle) {
         self.on_input();
         if let Some(position) = &mut self.position {
             position.bars = position.bars.saturating_add(1);

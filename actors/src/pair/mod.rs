@@ -388,7 +388,7 @@ impl Pair {
         // A bar closed earlier in this input's cascade (a resampler catching up) is folded in
         // before this one counts.
         self.fold_closed_bar();
-        self.exits.bar_closed_as(bar, &candle);
+        self.exits.bar_closed(bar, &candle);
         match self.state {
             PositionState::Flat if self.running => self.maybe_enter(fired, bar, out),
             PositionState::Open => {

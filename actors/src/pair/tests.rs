@@ -1587,13 +1587,13 @@ mod effective_stop {
             // Some bars warm the ATRs up before the entry.
             let (before, after) = bars.split_at(bars.len() / 3);
             for bar in before {
-                rules.bar_closed(bar);
+                rules.bar_closed(bar, &Candle::from(bar));
                 rules.on_input();
             }
             rules.opened(side, Price(Decimal::new(price_at(before), 2)), Timestamp::from_millis(0));
             let mut previous = rules.stop();
             for bar in after {
-                rules.bar_closed(bar);
+                rules.bar_closed(bar, &Candle::from(bar));
                 rules.on_input();
                 let stop = rules.stop();
                 if let Some(before) = previous {

@@ -70,39 +70,11 @@ sizing = { per_trade = { quote = 5000 } }
 exits = { stop_loss_pct = 0.05 }
 "#;
 
-/// Risk limits alone: every bot limit of layer 3, with the hard stop and target.
-const BARS_CONFIG: &str = r#"
-[[bot]]
-name = "bench-bars"
-quote = "USDT"
-initial_capital = 10000
-
-[bot.risk]
-max_positions_per_asset = 1
-max_positions_total = 2
-max_trade_loss_pct = 5
-daily_loss_pct = 10
-consecutive_losses = 8
-loss_cooldown = "1h"
-max_leverage = 3
-max_slippage_bps = 20
-api_error_threshold = 3
-
-[[bot.pair]]
-symbol = "BTCUSDT"
-market = "perpetual"
-leverage = 2
-strategy = "ema_cross.toml"
-timeframe = "1m"
-sizing = { per_trade = { equity_pct = 20 }, max_position_quote = 6000 }
-exits = { stop_loss_pct = 1, take_profit_pct = 2 }
-max_drawdown_pct = 50
-add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
-"#;
-
-/// Every rule and gate: the limits above plus each exit rule of layer 1 and each gate of
-/// layer 2.
-pub(super) const BARS_ALL_RULES_CONFIG: &str = r#"
+/// The risk-limits-alone configuration as a literal, so the every-rule one can extend it: it
+/// ends inside the pair's `exits` table, which the extension continues.
+macro_rules! bars_limits {
+    () => {
+        r#"
 [[bot]]
 name = "bench-bars"
 quote = "USDT"
@@ -132,7 +104,18 @@ add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
 [bot.pair.exits]
 stop_loss_pct = 1
 take_profit_pct = 2
-trailing_stop_pct = 0.8
+"#
+    };
+}
+
+/// Risk limits alone: every bot limit of layer 3, with the hard stop and target.
+const BARS_CONFIG: &str = bars_limits!();
+
+/// Every rule and gate: the limits above plus each exit rule of layer 1 and each gate of
+/// layer 2.
+pub(super) const BARS_ALL_RULES_CONFIG: &str = concat!(
+    bars_limits!(),
+    r#"trailing_stop_pct = 0.8
 trailing_activation_pct = 0.4
 break_even_after_pct = 0.5
 chandelier_atr_mult = 3
@@ -146,7 +129,8 @@ funding = { max_abs_rate_pct = 0.1, block_against_side = false }
 atr = { period = 14, min_pct = 0.01, max_pct = 2 }
 volume_spike = { period = 20, max_ratio = 8, min_ratio = 0.05 }
 volatility_regime = { period = 20, lookback = 500, low_pct = 5, high_pct = 95, allow = ["low", "normal"] }
-"#;
+"#
+);
 
 /// Numbers events as a log would and keeps nothing: the engine loop's own cost.
 struct CountingSink {
