@@ -149,13 +149,10 @@ struct Tracked {
     trailing_on: bool,
     break_even_on: bool,
     trailing: Option<Price>,
-    chandelier: Option<Price>,
-    volatility: Option<Price>,
+    chandelier: AtrLevel,
+    volatility: AtrLevel,
     /// The best price the trailing level was last computed from.
     trailing_from: Option<Price>,
-    /// What the chandelier and volatility levels were last made of: (from, k·ATR in 10⁻⁸).
-    chandelier_basis: Option<(Price, i64)>,
-    volatility_basis: Option<(Price, i64)>,
     /// Levels that depend only on the average entry, computed when it changes.
     at_entry: EntryLevels,
 }
@@ -210,27 +207,77 @@ fn ahead(side: PositionSide, a: Price, b: Price) -> bool {
     }
 }
 
-/// [`ratchet`] for a level `from ∓ k·ATR`. `basis` is the (from, offset) the kept level was
-/// made of: from the same `from`, an offset at least as large cannot be tighter, which an
-/// integer comparison shows without making the decimal level (most bars, for a ratchet).
-fn ratchet_by_atr(
-    side: PositionSide,
-    rule: &AtrRule,
-    from: Price,
-    kept: &mut Option<Price>,
-    basis: &mut Option<(Price, i64)>,
-) -> bool {
-    let Some(units) = rule.offset_units() else {
-        return false;
-    };
-    if matches!(*basis, Some((made_from, made_units)) if made_from == from && units >= made_units) {
-        return false;
+/// A level `from ∓ k·ATR`, ratcheted. Every bar brings a new ATR, so the candidate is
+/// compared in integer units of 10⁻⁸ (prices and offsets both have 8 places at most) and made
+/// a `Decimal` only when it moves the level; a price beyond `i64` units takes the decimal path.
+#[derive(Debug, Clone, Copy, Default)]
+struct AtrLevel {
+    level: Option<Price>,
+    /// `level` in units of 10⁻⁸, when it fits.
+    level_units: Option<i64>,
+    /// The last `from` and its units, kept while it does not change (the best price moves on
+    /// new highs only, the average entry on add-ons only).
+    from: Option<(Price, Option<i64>)>,
+}
+
+impl AtrLevel {
+    /// Ratchets to `from ∓ units·10⁻⁸` when that is tighter; says whether the level moved.
+    fn ratchet(&mut self, side: PositionSide, from: Price, units: i64) -> bool {
+        let from_units = match self.from {
+            Some((cached, from_units)) if cached == from => from_units,
+            _ => {
+                let from_units = price_units(from);
+                self.from = Some((from, from_units));
+                from_units
+            }
+        };
+        let candidate = from_units.and_then(|from| match side {
+            PositionSide::Long => from.checked_sub(units),
+            PositionSide::Short => from.checked_add(units),
+        });
+        let (Some(candidate), Some(kept)) = (candidate, self.level_units) else {
+            return self.ratchet_decimal(side, from, units);
+        };
+        let tighter = match side {
+            PositionSide::Long => candidate > kept,
+            PositionSide::Short => candidate < kept,
+        };
+        if !tighter || candidate <= 0 {
+            return false;
+        }
+        self.level = Some(units_price(candidate));
+        self.level_units = Some(candidate);
+        true
     }
-    let moved = ratchet(side, kept, level_at(side, from, units));
-    if moved {
-        *basis = Some((from, units));
+
+    /// The same, made in `Decimal`: the first level, and prices beyond `i64` units.
+    fn ratchet_decimal(&mut self, side: PositionSide, from: Price, units: i64) -> bool {
+        let moved = ratchet(side, &mut self.level, level_at(side, from, units));
+        if moved {
+            self.level_units = self.level.and_then(price_units);
+        }
+        moved
     }
-    moved
+}
+
+/// `units`·10⁻⁸ as a normalized price (no trailing zeros), stripped in `i64`.
+fn units_price(mut units: i64) -> Price {
+    let mut scale = PRICE_DP;
+    while scale > 0 && units % 10 == 0 {
+        units /= 10;
+        scale -= 1;
+    }
+    Price(Decimal::new(units, scale))
+}
+
+/// A price in units of 10⁻⁸, when it has 8 places at most and fits an `i64`.
+fn price_units(price: Price) -> Option<i64> {
+    let scale = price.0.scale();
+    if scale > PRICE_DP {
+        return None;
+    }
+    let factor = 10i128.pow(PRICE_DP - scale);
+    i64::try_from(price.0.mantissa().checked_mul(factor)?).ok()
 }
 
 /// Keeps the tighter of a ratcheted level and a new candidate; says whether the level moved.
@@ -310,11 +357,9 @@ impl ExitRules {
             trailing_on: self.trailing_activation_pct.is_none(),
             break_even_on: false,
             trailing: None,
-            chandelier: None,
-            volatility: None,
+            chandelier: AtrLevel::default(),
+            volatility: AtrLevel::default(),
             trailing_from: None,
-            chandelier_basis: None,
-            volatility_basis: None,
             at_entry: EntryLevels::default(),
         });
         self.entry_levels();
@@ -352,8 +397,7 @@ impl ExitRules {
         if ahead(position.side, avg_entry, position.best) {
             position.best = avg_entry;
         }
-        position.volatility = None;
-        position.volatility_basis = None;
+        position.volatility = AtrLevel::default();
         self.entry_levels();
         self.ratchet_levels();
     }
@@ -446,23 +490,11 @@ impl ExitRules {
             moved |= ratchet(side, &mut position.trailing, candidate);
             position.trailing_from = Some(position.best);
         }
-        if let Some(rule) = &self.chandelier {
-            moved |= ratchet_by_atr(
-                side,
-                rule,
-                position.best,
-                &mut position.chandelier,
-                &mut position.chandelier_basis,
-            );
+        if let Some(units) = self.chandelier.as_ref().and_then(AtrRule::offset_units) {
+            moved |= position.chandelier.ratchet(side, position.best, units);
         }
-        if let Some(rule) = &self.volatility {
-            moved |= ratchet_by_atr(
-                side,
-                rule,
-                position.avg_entry,
-                &mut position.volatility,
-                &mut position.volatility_basis,
-            );
+        if let Some(units) = self.volatility.as_ref().and_then(AtrRule::offset_units) {
+            moved |= position.volatility.ratchet(side, position.avg_entry, units);
         }
         moved
     }
@@ -480,8 +512,8 @@ impl ExitRules {
             (stop_loss, RiskRule::StopLoss),
             (position.trailing, RiskRule::TrailingStop),
             (break_even, RiskRule::BreakEven),
-            (position.chandelier, RiskRule::Chandelier),
-            (position.volatility, RiskRule::VolatilityExit),
+            (position.chandelier.level, RiskRule::Chandelier),
+            (position.volatility.level, RiskRule::VolatilityExit),
         ]
         .into_iter()
         .filter_map(|(price, rule)| {
@@ -510,5 +542,59 @@ impl ExitRules {
         let (max, text) = self.max_duration.as_ref()?;
         let held = now.nanos().saturating_sub(position.entry_ts.nanos());
         (held >= *max).then(|| format!("max_duration {text}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The integer ratchet keeps exactly the level the decimal one would: the same price,
+        /// normalized, for prices of any scale (more than 8 places takes the decimal path) and
+        /// offsets up to beyond the price (no positive level).
+        #[test]
+        fn integer_ratchet_equals_decimal(
+            long in any::<bool>(),
+            steps in prop::collection::vec(
+                (1i64..2_000_000_000_000, 0u32..11, 0i64..300_000_000_000),
+                1..40,
+            ),
+        ) {
+            let side = if long { PositionSide::Long } else { PositionSide::Short };
+            let mut fast = AtrLevel::default();
+            let mut reference: Option<Price> = None;
+            for (mantissa, scale, units) in steps {
+                let from = Price(Decimal::new(mantissa, scale));
+                let moved = fast.ratchet(side, from, units);
+                let reference_moved = ratchet(side, &mut reference, level_at(side, from, units));
+                prop_assert_eq!(moved, reference_moved);
+                prop_assert_eq!(fast.level, reference);
+                if let Some(level) = fast.level {
+                    prop_assert_eq!(level.0.scale(), level.0.normalize().scale());
+                }
+            }
+        }
+
+        /// `units_price` is `Decimal::new(units, 8)` normalized.
+        #[test]
+        fn units_price_is_normalized(units in 1i64..i64::MAX) {
+            let price = units_price(units);
+            prop_assert_eq!(price.0, Decimal::new(units, PRICE_DP).normalize());
+            prop_assert_eq!(price.0.scale(), price.0.normalize().scale());
+            prop_assert_eq!(price_units(price), Some(units));
+        }
+    }
+
+    #[test]
+    fn price_units_refuses_more_than_eight_places_and_overflow() {
+        assert_eq!(price_units(Price(Decimal::new(123_456_789, 9))), None);
+        assert_eq!(
+            price_units(Price(Decimal::new(12_345, 2))),
+            Some(12_345_000_000)
+        );
+        assert_eq!(price_units(Price(Decimal::from(100_000_000_000i64))), None);
     }
 }
