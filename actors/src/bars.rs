@@ -104,7 +104,7 @@ pub enum BarError {
 }
 
 /// The bar being built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 struct Forming {
     open_time: i64,
     /// `open_time + interval`, representable (checked when the window is opened).
@@ -118,7 +118,7 @@ struct Forming {
 }
 
 /// Builds bars of one instrument and one interval from its trades (see the module doc).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct BarAggregator {
     interval: Interval,
     /// The interval in nanoseconds.
@@ -265,7 +265,7 @@ impl BarAggregator {
 /// window (ends at the window's end), or, when the window's last inputs are missing, by the
 /// first input of a later window. Its open is the first input's open, high/low the extremes,
 /// close the last close, volume the exact sum, trades the sum if every input has a count.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct BarResampler {
     target: Interval,
     /// The target interval in nanoseconds.

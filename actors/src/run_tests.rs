@@ -548,3 +548,232 @@ fn every_actor_lists_the_kinds_it_can_be_concerned_with() {
         crate::testkit::assert_kinds_agree(actor.as_ref(), bot(), btc());
     }
 }
+
+mod snapshots {
+    //! Snapshot + tail = the whole run: a journal snapshotted at a random cut, restored into
+    //! actors freshly built from the same configuration, continues with exactly the events
+    //! and the final state of the uninterrupted run.
+
+    use proptest::prelude::*;
+
+    use charon_events::{EventLog, LogKind};
+
+    use super::*;
+    use crate::journal::{JournalError, JournalSnapshot, ResumingSink, SinkError};
+
+    const BOTH_WAYS: &str = "\
+name = \"ema-cross-both-ways\"
+[long]
+entry = \"ema(close, 3) crosses_above ema(close, 5)\"
+[short]
+entry = \"ema(close, 3) crosses_below ema(close, 5)\"
+";
+
+    /// Every layer: bot limits, a leveraged perpetual with add-ons, every exit rule and gate.
+    fn every_layer() -> Config {
+        let bot = "[bot.risk]\nmax_trade_loss_pct = 3\ndaily_loss_pct = 8\n\
+                   consecutive_losses = 3\nloss_cooldown = \"30m\"\nmax_leverage = 3\n";
+        let pair = "market = \"perpetual\"\nleverage = 2\n\
+            sizing = { per_trade = { equity_pct = 20 }, max_position_quote = 6000 }\n\
+            max_drawdown_pct = 30\n\
+            add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }\n\
+            exits = { stop_loss_pct = 2, take_profit_pct = 4, trailing_stop_pct = 1.5, \
+            trailing_activation_pct = 0.5, break_even_after_pct = 1, chandelier_atr_mult = 3, \
+            volatility_atr_mult = 2, max_bars = 40, signal_flip = true }\n\
+            [bot.pair.gates]\n\
+            atr = { period = 5, min_pct = 0.01, max_pct = 20 }\n\
+            volume_spike = { period = 5, max_ratio = 8 }\n\
+            volatility_regime = { period = 5, lookback = 40, low_pct = 5, high_pct = 95, \
+            allow = [\"low\", \"normal\"] }";
+        config(bot, pair)
+    }
+
+    /// A random walk of 1m bars around 100.00 (in cents), with varying volume.
+    fn walk(steps: &[(i64, i64, i64)]) -> Vec<Envelope> {
+        let mut price = 10_000i64;
+        let cents = |x: i64| format!("{}.{:02}", x / 100, x % 100);
+        steps
+            .iter()
+            .enumerate()
+            .map(|(n, &(step, up, down))| {
+                let open = price;
+                let close = (price + step).max(1_000);
+                let high = open.max(close) + up;
+                let low = (open.min(close) - down).max(500);
+                price = close;
+                let mut input = bar(
+                    n as i64,
+                    [&cents(open), &cents(high), &cents(low), &cents(close)],
+                );
+                if let Event::Bar(bar) = &mut input.payload {
+                    bar.volume = Quantity(rust_decimal::Decimal::from(5 + (up + down) % 17));
+                }
+                input
+            })
+            .collect()
+    }
+
+    fn run(config: &Config, inputs: &[Envelope], sink: MemorySink) -> Journal<MemorySink> {
+        let template: StrategyTemplate = toml::from_str(BOTH_WAYS).unwrap();
+        let actors = build_actors(config, &BTreeMap::from([(btc(), template)])).unwrap();
+        let mut journal = Journal::new(actors, sink).unwrap();
+        for input in inputs {
+            journal.process(input.clone()).unwrap();
+        }
+        journal
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn a_snapshot_and_the_tail_continue_the_run_exactly(
+            steps in prop::collection::vec((-250i64..=250, 0i64..150, 0i64..150), 60..240),
+            cut in 0.0f64..=1.0,
+        ) {
+            let config = every_layer();
+            let inputs = walk(&steps);
+            let whole = run(&config, &inputs, MemorySink::new(InputMode::Recorded));
+            let cut = ((inputs.len() as f64) * cut) as usize;
+
+            let before = run(&config, &inputs[..cut], MemorySink::new(InputMode::Recorded));
+            let stored = before.snapshot().unwrap().encode();
+            let mut sink = MemorySink::new(InputMode::Recorded);
+            sink.events = before.into_sink().events;
+
+            let template: StrategyTemplate = toml::from_str(BOTH_WAYS).unwrap();
+            let actors = build_actors(&config, &BTreeMap::from([(btc(), template)])).unwrap();
+            let mut resumed = Journal::new(actors, sink).unwrap();
+            resumed.restore(&JournalSnapshot::decode(&stored).unwrap()).unwrap();
+            for input in &inputs[cut..] {
+                resumed.process(input.clone()).unwrap();
+            }
+            prop_assert_eq!(resumed.stats(), whole.stats());
+            prop_assert_eq!(resumed.snapshot().unwrap(), whole.snapshot().unwrap());
+            let (resumed, whole) = (resumed.into_sink().events, whole.into_sink().events);
+            prop_assert_eq!(resumed.len(), whole.len());
+            for (a, b) in resumed.iter().zip(&whole) {
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
+
+    /// The walks above do trade, through every layer: a fixed one, checked once.
+    #[test]
+    fn the_walk_exercises_entries_exits_and_risk() {
+        let steps: Vec<_> = (0..240i64)
+            .map(|n| (((n * 7919) % 401) - 200, (n * 31) % 120, (n * 17) % 120))
+            .collect();
+        let events = run(
+            &every_layer(),
+            &walk(&steps),
+            MemorySink::new(InputMode::Recorded),
+        )
+        .into_sink()
+        .events;
+        let count = |kind: &str| {
+            events
+                .iter()
+                .filter(|e| e.payload.kind().name() == kind)
+                .count()
+        };
+        assert!(
+            count("order_filled") >= 4,
+            "fills: {}",
+            count("order_filled")
+        );
+        assert!(count("signal") >= 4, "signals: {}", count("signal"));
+    }
+
+    /// A snapshot restored into actors of another configuration is refused, not mixed in.
+    #[test]
+    fn a_snapshot_of_other_actors_is_refused() {
+        let journal = run(&every_layer(), &[], MemorySink::new(InputMode::Recorded));
+        let mut snapshot = journal.snapshot().unwrap();
+        snapshot.actors.pop();
+        let mut other = run(&every_layer(), &[], MemorySink::new(InputMode::Recorded));
+        let error = other.restore(&snapshot).unwrap_err();
+        assert!(
+            error.to_string().contains("a different configuration"),
+            "{error}"
+        );
+    }
+
+    /// Runs `inputs` into the run log at `path` through a [`ResumingSink`] that continues it
+    /// from its start, as a restart without a snapshot does.
+    fn resume(path: &std::path::Path, inputs: &[Envelope]) -> Result<Vec<Envelope>, JournalError> {
+        let log = EventLog::open(path).unwrap();
+        let template: StrategyTemplate = toml::from_str(BOTH_WAYS).unwrap();
+        let actors = build_actors(&every_layer(), &BTreeMap::from([(btc(), template)])).unwrap();
+        let mut journal = Journal::new(actors, ResumingSink::new(log.clone(), 0)).unwrap();
+        for input in inputs {
+            journal.process(input.clone())?;
+        }
+        Ok(log.iter_from(1).map(Result::unwrap).collect())
+    }
+
+    /// A fixed walk's inputs and the log an uninterrupted run of them writes under `dir`.
+    fn uninterrupted(dir: &std::path::Path) -> (Vec<Envelope>, Vec<Envelope>) {
+        let steps: Vec<_> = (0..120i64)
+            .map(|n| (((n * 7919) % 401) - 200, (n * 31) % 120, (n * 17) % 120))
+            .collect();
+        let inputs = walk(&steps);
+        let path = dir.join("uninterrupted");
+        EventLog::create(&path, LogKind::Run).unwrap();
+        let events = resume(&path, &inputs).unwrap();
+        (inputs, events)
+    }
+
+    /// A run log at `dir/name` holding `events`, as a crash may have left it.
+    fn log_holding(dir: &std::path::Path, name: &str, events: &[Envelope]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let log = EventLog::create(&path, LogKind::Run).unwrap();
+        log.append_batch(&mut events.to_vec()).unwrap();
+        path
+    }
+
+    /// A log a crash cut in the middle of a cascade is completed, not repeated: the events it
+    /// holds are compared, the missing ones appended, and the result is the uninterrupted log.
+    #[test]
+    fn a_cut_cascade_is_completed_not_repeated() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inputs, whole) = uninterrupted(dir.path());
+        // Cut inside a cascade that derived events: just after an order intent.
+        let cut = whole
+            .iter()
+            .position(|e| e.payload.kind().name() == "order_intent")
+            .expect("the walk trades")
+            + 1;
+        assert_ne!(
+            whole[cut].origin,
+            Origin::Input,
+            "the cut falls inside a cascade"
+        );
+        let cut_path = log_holding(dir.path(), "cut", &whole[..cut]);
+        // The restart takes every input again, from the log's start: the recorded ones are
+        // compared, the rest of the cut cascade and everything after appended once.
+        let resumed = resume(&cut_path, &inputs).unwrap();
+        assert_eq!(resumed, whole);
+    }
+
+    /// A recorded event that the actors do not derive again stops the restart at its seq.
+    #[test]
+    fn a_record_that_differs_stops_the_restart_at_its_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inputs, mut events) = uninterrupted(dir.path());
+        let at = events
+            .iter()
+            .position(|e| e.payload.kind().name() == "order_filled")
+            .expect("the walk trades");
+        if let Event::OrderFilled(fill) = &mut events[at].payload {
+            fill.avg_price = charon_events::Price(fill.avg_price.0 + rust_decimal::Decimal::ONE);
+        }
+        let altered = log_holding(dir.path(), "altered", &events[..=at]);
+        let error = resume(&altered, &inputs).unwrap_err();
+        let seq = events[at].seq;
+        assert!(
+            matches!(error, JournalError::Sink(SinkError::Diverged { seq: s }) if s == seq),
+            "{error}"
+        );
+    }
+}

@@ -1,13 +1,13 @@
 //! The envelope around every event: sequence, event time, origin, cause and routing keys.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::ids::{ActorId, BotId, Seq, Symbol, Timestamp};
 
 /// Where an event came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(tag = "origin", content = "actor", rename_all = "snake_case")]
 pub enum Origin {
     /// From outside the deterministic core: market data, exchange reports, operators, AI, news.
@@ -17,7 +17,7 @@ pub enum Origin {
 }
 
 /// A recorded event. `seq` is assigned by the log on append; the rest is the caller's.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub seq: Seq,
     pub ts: Timestamp,

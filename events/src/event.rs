@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::payload::control::*;
 use crate::payload::external::*;
@@ -20,7 +20,7 @@ use crate::payload::risk::*;
 macro_rules! events {
     ($($variant:ident($payload:ty) => $name:literal;)*) => {
         /// Every event charon records.
-        #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
         #[serde(tag = "kind", rename_all = "snake_case")]
         pub enum Event {
             $($variant($payload),)*

@@ -297,6 +297,25 @@ impl Serialize for ClientOrderId {
     }
 }
 
+impl ClientOrderId {
+    /// The id back from its wire form (`BTCUSDT-1234-0`; the symbol may hold `-` itself).
+    pub fn from_wire(text: &str) -> Option<Self> {
+        let mut parts = text.rsplitn(3, '-');
+        let leg = parts.next()?.parse().ok()?;
+        let cause = parts.next()?.parse().ok()?;
+        let pair = Symbol::new(parts.next()?).ok()?;
+        Some(Self { pair, cause, leg })
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientOrderId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::from_wire(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a client order id: {text}")))
+    }
+}
+
 /// A log's identity: random, recorded in its meta record, cited by run manifests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

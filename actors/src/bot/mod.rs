@@ -30,7 +30,7 @@ use crate::config::BotConfig;
 use crate::journal::{Actor, Derived};
 
 /// The Bot actor (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Bot {
     id: BotId,
     initial_capital: Money,
@@ -181,6 +181,8 @@ fn level(capital: Decimal, pct: Decimal) -> Decimal {
 }
 
 impl Actor for Bot {
+    crate::snapshot_whole_state!();
+
     fn id(&self) -> ActorId {
         ActorId::Bot(self.id)
     }

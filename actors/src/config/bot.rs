@@ -10,7 +10,7 @@ use super::risk::RiskConfig;
 use super::simulation::SimulationConfig;
 
 /// A configuration file: one or more bots. A pair belongs to one bot only.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub bot: Vec<BotConfig>,
@@ -19,7 +19,7 @@ pub struct Config {
     pub simulation: SimulationConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BotConfig {
     pub name: BotId,
@@ -38,7 +38,7 @@ pub struct BotConfig {
     pub pair: Vec<PairConfig>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MarketKind {
     /// Long only, no leverage.
@@ -48,7 +48,7 @@ pub enum MarketKind {
     Perpetual,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairConfig {
     pub symbol: Symbol,
@@ -84,7 +84,7 @@ fn default_leverage() -> Decimal {
     Decimal::ONE
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SizingConfig {
     /// Size of each entry: `{ quantity = 0.01 }`, `{ quote = 500 }` or `{ equity_pct = 5 }`.
@@ -94,7 +94,7 @@ pub struct SizingConfig {
     pub max_position_quote: Option<Money>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PerTrade {
     Quantity(Quantity),
@@ -104,7 +104,7 @@ pub enum PerTrade {
 
 /// Adding to a winning position: after each further move of `trigger_move_pct` in its favour,
 /// add `size_pct` of the first entry's size, at most `max_adds` times, within the size cap.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddOnConfig {
     pub max_adds: u32,

@@ -14,7 +14,7 @@ pub const DEFAULT_CHANDELIER_ATR_PERIOD: usize = 22;
 /// The volatility exit's ATR period when `volatility_atr_period` is not given.
 pub const DEFAULT_VOLATILITY_ATR_PERIOD: usize = 14;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExitConfig {
     /// Hard stop: this many percent against the average entry.

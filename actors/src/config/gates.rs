@@ -17,7 +17,7 @@ use crate::gates::VolatilityRegime;
 /// window, with an O(lookback) memory move per bar.
 pub const MAX_LOOKBACK: u32 = 10_000;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatesConfig {
     /// Block on the latest funding rate (perpetuals).
@@ -35,7 +35,7 @@ pub struct GatesConfig {
 }
 
 /// `funding = { max_abs_rate_pct = 0.05, block_against_side = true }`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FundingGateConfig {
     /// Block when the latest rate's magnitude, in percent, is above this.
@@ -48,7 +48,7 @@ pub struct FundingGateConfig {
 }
 
 /// `atr = { period = 14, min_pct = 0.1, max_pct = 5 }`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AtrGateConfig {
     /// Wilder's ATR over this many bars.
@@ -63,7 +63,7 @@ pub struct AtrGateConfig {
 }
 
 /// `volume_spike = { period = 20, max_ratio = 3, min_ratio = 0.5 }`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpikeGateConfig {
     /// The average is over this many bars before the current one.
@@ -79,7 +79,7 @@ pub struct VolumeSpikeGateConfig {
 
 /// `volatility_regime = { period = 20, lookback = 500, low_pct = 25, high_pct = 75,
 /// allow = ["low", "normal"] }`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VolatilityRegimeGateConfig {
     /// Realized volatility is over this many log returns of closes.
@@ -150,6 +150,7 @@ impl GatesConfig {
     }
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Problems(Vec<Invalid>);
 
 impl Problems {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::validate::Invalid;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskConfig {
     /// Most positions (open, or entries approved and not yet filled) on one base asset.
@@ -32,7 +32,12 @@ pub struct RiskConfig {
     #[serde(default)]
     pub consecutive_losses: Option<u32>,
     /// How long entries stay paused after `consecutive_losses` losing trades (`4h`, `1d`).
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(
+        default,
+        deserialize_with = "duration",
+        serialize_with = "duration_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub loss_cooldown: Option<Interval>,
     /// Bot-wide leverage cap, on top of each pair's own `leverage`: orders above it are vetoed.
     #[serde(default)]
@@ -46,11 +51,27 @@ pub struct RiskConfig {
     pub api_error_threshold: Option<u32>,
     /// Resume entries this long after an API-error pause (`30m`); without it only an
     /// operator's resume lifts the pause.
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(
+        default,
+        deserialize_with = "duration",
+        serialize_with = "duration_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_error_cooldown: Option<Interval>,
 }
 
 /// A duration written as a bar length (`30s`, `15m`, `4h`, `1d`, `1w`).
+/// The form `duration` reads (snapshots write configs back).
+fn duration_text<S: serde::Serializer>(
+    interval: &Option<Interval>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match interval {
+        Some(interval) => serializer.collect_str(interval),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Interval>, D::Error> {
     let text = String::deserialize(deserializer)?;
     text.parse::<Interval>().map(Some).map_err(|_| {

@@ -9,7 +9,7 @@ use crate::exchange::{FillModel, FillModelError, FillTiming};
 use charon_events::Rate;
 
 /// When a market order decided at a bar's close fills (docs/BACKTESTING.md).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FillAt {
     /// The next market input after the decision: the next bar's open, trade or quote.
@@ -19,7 +19,7 @@ pub enum FillAt {
     SameBarClose,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationConfig {
     #[serde(default)]

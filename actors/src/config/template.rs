@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyTemplate {
     pub name: String,
@@ -18,7 +18,7 @@ pub struct StrategyTemplate {
 }
 
 /// When to enter and (optionally, besides the pair's exits) when to leave.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSet {
     pub entry: String,

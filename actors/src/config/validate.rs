@@ -11,12 +11,13 @@ use super::bot::{BotConfig, Config, MarketKind, PairConfig, PerTrade};
 use super::simulation::SimulationConfig;
 
 /// A problem with one field. `path` is like `bot[0].pair[1].exits.stop_loss_pct`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
     pub path: String,
     pub message: String,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Checker {
     problems: Vec<Invalid>,
 }

@@ -124,7 +124,7 @@ pub enum AccountError {
 
 /// A position in one symbol. Flat is `qty == 0` with `side == None`; a flat position stays in
 /// the account to keep its totals (`realized`, `fees`, `funding`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Position {
     pub kind: MarketKind,
     pub side: Option<PositionSide>,
@@ -214,7 +214,7 @@ impl Position {
 }
 
 /// One fill as the account sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Execution {
     pub symbol: Symbol,
     pub kind: MarketKind,
@@ -230,7 +230,7 @@ pub struct Execution {
 }
 
 /// What a fill did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct FillEffect {
     /// P&L realized by this fill (before its fee).
     pub realized: Money,
@@ -245,14 +245,14 @@ pub struct FillEffect {
 }
 
 /// An account's equity and unrealized P&L at a set of marks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Valuation {
     pub equity: Money,
     pub unrealized: Money,
 }
 
 /// A bot's account: see the module documentation for its rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     cash: Money,
     positions: BTreeMap<Symbol, Position>,
@@ -564,6 +564,7 @@ pub fn liquidation_price(position: &Position, maintenance_margin_rate: Rate) -> 
 }
 
 /// A fill's effect on one position, before fees.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Change {
     /// The position after the fill, totals (realized, fees) not yet updated.
     position: Position,

@@ -58,7 +58,9 @@ const BASIS_POINT: Decimal = Decimal::from_parts(1, 0, 0, false, 4);
 const MAX_SLIPPAGE_BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
 /// When a market order decided at a bar's close fills.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash,
+)]
 pub enum FillTiming {
     /// At the open of the bar after the deciding one (no look-ahead).
     #[default]
@@ -79,7 +81,7 @@ impl FillTiming {
 }
 
 /// Which exit rule filled inside a bar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitKind {
     StopLoss,
     TakeProfit,
@@ -97,7 +99,7 @@ pub enum FillModelError {
 }
 
 /// The simulated exchange's fill assumptions: timing, slippage and fee rates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FillModel {
     timing: FillTiming,
     slippage_bps: Decimal,

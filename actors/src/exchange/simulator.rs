@@ -48,7 +48,7 @@ use crate::config::Config;
 use crate::journal::{Actor, Derived};
 
 /// An approved order waiting for its fill.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct Working {
     bot: BotId,
     intent: OrderIntent,
@@ -56,7 +56,7 @@ struct Working {
 }
 
 /// One traded symbol: who trades it, how, and its latest prices.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct Market {
     bot: BotId,
     kind: MarketKind,
@@ -78,14 +78,14 @@ type LiquidationKey = (
 );
 
 /// A bot's account and the figures its equity reports carry.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct Book {
     account: Account,
     peak_equity: Money,
 }
 
 /// The simulated Exchange actor (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct SimulatedExchange {
     venue: Venue,
     model: FillModel,
@@ -489,6 +489,8 @@ fn fraction_8dp(part: Decimal, whole: Decimal) -> Decimal {
 }
 
 impl Actor for SimulatedExchange {
+    crate::snapshot_whole_state!();
+
     fn id(&self) -> ActorId {
         ActorId::Exchange(self.venue)
     }
@@ -593,6 +595,12 @@ mod tests {
         }
         fn handle(&mut self, event: &Envelope, out: &mut Derived<'_>) {
             self.0.borrow_mut().handle(event, out)
+        }
+        fn snapshot(&self) -> Result<Vec<u8>, crate::journal::SnapshotError> {
+            self.0.borrow().snapshot()
+        }
+        fn restore(&mut self, state: &[u8]) -> Result<(), crate::journal::SnapshotError> {
+            self.0.borrow_mut().restore(state)
         }
     }
 

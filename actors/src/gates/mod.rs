@@ -110,7 +110,7 @@ const PLACES: u32 = 8;
 pub const MIN_VOLATILITY_HISTORY: usize = 30;
 
 /// A regime of realized volatility, by its percentile over the lookback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VolatilityRegime {
     /// The percentile is below `low_pct`.
@@ -140,7 +140,7 @@ impl fmt::Display for VolatilityRegime {
 }
 
 /// The entry gates of one pair, with the market state they need.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Gates {
     funding: Option<FundingGate>,
     atr: Option<AtrGate>,
@@ -252,7 +252,7 @@ impl Gates {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct FundingGate {
     max_abs_rate_pct: Option<Decimal>,
     block_against_side: bool,
@@ -299,7 +299,7 @@ impl FundingGate {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct AtrGate {
     atr: Atr,
     bars: u64,
@@ -348,7 +348,7 @@ impl AtrGate {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct VolumeGate {
     /// The average over the last `period` bars, the current one included (after `on_bar`).
     average: Sma,
@@ -409,7 +409,7 @@ impl VolumeGate {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct RegimeGate {
     period: usize,
     /// The fewest values of σ the percentile is taken over: `min(lookback, 30)`.
@@ -435,7 +435,7 @@ fn realized_volatility(period: usize) -> RollingStd {
 /// sums of the values less the window's first (shifting keeps the sums small, so the variance
 /// does not cancel), recomputed exactly every `period` values so rounding cannot accumulate.
 /// A window of equal values has a deviation of exactly 0.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct RollingStd {
     period: usize,
     values: VecDeque<f64>,
@@ -608,7 +608,7 @@ fn classify(percentile: Decimal, low_pct: Decimal, high_pct: Decimal) -> Volatil
 /// fraction of bars, so keeping the window sorted on every bar (an O(n) memory move each time)
 /// cost more than it saved. Values are finite (σ is never NaN: closes are positive and
 /// finite).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct PercentileWindow {
     capacity: usize,
     arrival: VecDeque<f64>,

@@ -12,7 +12,7 @@ use super::ema::SeededSmoothing;
 use super::{positive_period, Candle, Indicator, IndicatorError};
 
 /// Wilder's average true range over `period` candles.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Atr {
     previous_close: Option<f64>,
     ranges: SeededSmoothing,

@@ -19,7 +19,7 @@ use super::window::{CompensatedSum, RollingWindow};
 use super::{positive_period, Indicator, IndicatorError};
 
 /// Bollinger bands over `period` prices, `k` population standard deviations wide.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Bollinger {
     k: f64,
     /// `K`, the first input since creation or reset.
@@ -34,7 +34,7 @@ pub struct Bollinger {
 }
 
 /// The bands for one window.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 pub struct BollingerBands {
     pub upper: f64,
     /// The SMA of the window.

@@ -10,7 +10,7 @@ use super::window::{Extreme, RollingExtreme};
 use super::{positive_period, Candle, Indicator, IndicatorError};
 
 /// Highest high and lowest low of the last `period` candles.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Donchian {
     period: usize,
     highs: RollingExtreme,
@@ -19,7 +19,7 @@ pub struct Donchian {
 }
 
 /// One Donchian channel.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 pub struct DonchianChannel {
     /// The highest high of the window.
     pub upper: f64,

@@ -12,7 +12,7 @@ use super::{positive_period, Indicator, IndicatorError};
 
 /// Exponential smoothing `v ← v + α·(x − v)`, seeded with the simple average of its first
 /// `period` inputs. [`Ema`] uses `α = 2/(n+1)`; Wilder's smoothing uses `α = 1/n`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct SeededSmoothing {
     period: usize,
     alpha: f64,
@@ -72,7 +72,7 @@ impl SeededSmoothing {
 }
 
 /// Exponential moving average, `α = 2/(n+1)`, seeded with the SMA of the first `n` prices.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Ema {
     smoothing: SeededSmoothing,
 }

@@ -16,7 +16,7 @@ use super::{positive_period, Indicator, IndicatorError};
 
 /// MACD line, signal line and histogram over EMAs of `fast < slow` prices and `signal` MACD
 /// values (12, 26, 9 are the usual periods).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Macd {
     fast: SeededSmoothing,
     slow: SeededSmoothing,
@@ -28,7 +28,7 @@ pub struct Macd {
 }
 
 /// One MACD output.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 pub struct MacdValue {
     /// `EMA_fast − EMA_slow`.
     pub macd: f64,

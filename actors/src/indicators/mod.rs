@@ -62,7 +62,7 @@ pub trait Indicator {
 }
 
 /// One OHLCV bar as the candle-based indicators read it.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq)]
 pub struct Candle {
     pub open: f64,
     pub high: f64,

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use super::{positive_period, Indicator, IndicatorError};
 
 /// Percentage change over `period` inputs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Roc {
     period: usize,
     /// The last `period` inputs, oldest first.

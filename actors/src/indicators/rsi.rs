@@ -18,7 +18,7 @@ use super::ema::SeededSmoothing;
 use super::{positive_period, Indicator, IndicatorError};
 
 /// Wilder's relative strength index over `period` changes, in `0..=100` (flat → 50).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Rsi {
     previous: Option<f64>,
     gains: SeededSmoothing,

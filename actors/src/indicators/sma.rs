@@ -10,7 +10,7 @@ use super::window::RollingWindow;
 use super::{positive_period, Candle, Indicator, IndicatorError};
 
 /// Simple moving average of the last `period` prices.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Sma {
     window: RollingWindow,
 }
@@ -49,7 +49,7 @@ impl Indicator for Sma {
 }
 
 /// Simple moving average of the last `period` candles' volumes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct VolumeSma {
     volumes: Sma,
 }

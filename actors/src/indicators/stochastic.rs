@@ -14,7 +14,7 @@ use super::window::{Extreme, RollingExtreme};
 use super::{positive_period, Candle, Indicator, IndicatorError};
 
 /// The fast stochastic over `k` candles, %D over `d` values of %K (14 and 3 are usual).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Stochastic {
     k_period: usize,
     highs: RollingExtreme,
@@ -24,7 +24,7 @@ pub struct Stochastic {
 }
 
 /// One stochastic output, both lines in `0..=100`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 pub struct StochasticValue {
     /// Where the close sits in the last `k` candles' range.
     pub k: f64,

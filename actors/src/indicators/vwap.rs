@@ -13,7 +13,7 @@ use super::window::CompensatedSum;
 use super::{Candle, Indicator};
 
 /// Cumulative VWAP of the session since creation or the last [`Indicator::reset`].
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default, PartialEq)]
 pub struct Vwap {
     weighted: CompensatedSum,
     volume: CompensatedSum,

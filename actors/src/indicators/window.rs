@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 /// A running sum with Neumaier compensation. Adding and removing values for millions of updates
 /// keeps it at the rounding of the exact sum of what is in it, where a plain `f64` accumulator
 /// takes a rounding error per update and keeps it after the value that caused it has left.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct CompensatedSum {
     sum: f64,
     compensation: f64,
@@ -30,7 +30,7 @@ impl CompensatedSum {
 }
 
 /// The last `period` values and their compensated sum.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct RollingWindow {
     period: usize,
     // Not preallocated: a huge period must not allocate (or abort) before inputs arrive.
@@ -86,7 +86,7 @@ impl RollingWindow {
 }
 
 /// Which extreme a [`RollingExtreme`] keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Extreme {
     Max,
     Min,
@@ -98,7 +98,7 @@ pub(crate) enum Extreme {
 /// strictly better than every later one, so the front is the extreme of the window. A new value
 /// removes the ones it beats or equals from the back, and the front leaves when it is `period`
 /// pushes old. Every value enters and leaves once.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct RollingExtreme {
     period: usize,
     keep: Extreme,

@@ -15,7 +15,7 @@ use super::window::{CompensatedSum, RollingWindow};
 use super::{positive_period, Indicator, IndicatorError};
 
 /// Linearly weighted moving average of the last `period` prices (weights `n..1`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Wma {
     window: RollingWindow,
     numerator: CompensatedSum,

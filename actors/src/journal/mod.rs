@@ -14,15 +14,19 @@
 //! - **Runaway cascades** (an actor answering its own events forever) are stopped at
 //!   [`MAX_CASCADE`] derived events and reported, never left to hang a run.
 
+mod resume;
 mod shell;
 mod sink;
+mod snapshot;
 
 use std::collections::BTreeSet;
 
 use charon_events::{ActorId, BotId, Envelope, Event, EventKind, Seq, Symbol, Timestamp};
 
+pub use resume::ResumingSink;
 pub use shell::{ActixJournal, Deliver, Shell};
 pub use sink::{EventSink, InputMode, LogSink, MemorySink, SinkError};
+pub use snapshot::{decode_state, encode_state, JournalSnapshot, SnapshotError};
 
 /// Most events one input may derive, across its whole cascade.
 pub const MAX_CASCADE: usize = 100_000;
@@ -42,6 +46,11 @@ pub trait Actor {
     fn concerns(&self, event: &Envelope) -> bool;
     /// Reacts to `event`, deriving events through `out`.
     fn handle(&mut self, event: &Envelope, out: &mut Derived<'_>);
+    /// Its whole state, for a snapshot (taken between cascades).
+    fn snapshot(&self) -> Result<Vec<u8>, SnapshotError>;
+    /// Takes back the state of [`Actor::snapshot`], given to an actor built from the same
+    /// configuration.
+    fn restore(&mut self, state: &[u8]) -> Result<(), SnapshotError>;
 }
 
 /// What an actor derives from one event: the Journal stamps origin, cause and time.
@@ -245,6 +254,39 @@ impl<S: EventSink> Journal<S> {
 
     pub fn into_sink(self) -> S {
         self.sink
+    }
+
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    /// Every actor's state and the run's counts, between cascades.
+    pub fn snapshot(&self) -> Result<JournalSnapshot, SnapshotError> {
+        let actors = self
+            .actors
+            .iter()
+            .map(|actor| Ok((actor.id(), actor.snapshot()?)))
+            .collect::<Result<_, SnapshotError>>()?;
+        Ok(JournalSnapshot {
+            inputs: self.stats.inputs,
+            derived: self.stats.derived,
+            actors,
+        })
+    }
+
+    /// Restores a [`Journal::snapshot`] into this journal's actors, which must be the same
+    /// set (built from the same configuration).
+    pub fn restore(&mut self, snapshot: &JournalSnapshot) -> Result<(), SnapshotError> {
+        let expected: Vec<ActorId> = self.actors.iter().map(|actor| actor.id()).collect();
+        let found: Vec<ActorId> = snapshot.actors.iter().map(|(id, _)| *id).collect();
+        if expected != found {
+            return Err(SnapshotError::Actors { expected, found });
+        }
+        for (actor, (_, state)) in self.actors.iter_mut().zip(&snapshot.actors) {
+            actor.restore(state)?;
+        }
+        self.stats = snapshot.stats();
+        Ok(())
     }
 
     /// Records `input` and runs its cascade to completion.

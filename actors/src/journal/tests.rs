@@ -38,8 +38,21 @@ fn alert(message: &str) -> Event {
 }
 
 /// Sees every trade of its bot's pairs and notes it.
+/// These test actors are never snapshotted: their state is not kept.
+macro_rules! stateless_snapshot {
+    () => {
+        fn snapshot(&self) -> Result<Vec<u8>, super::SnapshotError> {
+            Ok(Vec::new())
+        }
+        fn restore(&mut self, _: &[u8]) -> Result<(), super::SnapshotError> {
+            Ok(())
+        }
+    };
+}
+
 struct Watcher;
 impl Actor for Watcher {
+    stateless_snapshot!();
     fn id(&self) -> ActorId {
         ActorId::Bot(bot())
     }
@@ -57,6 +70,7 @@ struct Strategy {
     seen: u64,
 }
 impl Actor for Strategy {
+    stateless_snapshot!();
     fn id(&self) -> ActorId {
         ActorId::Pair(self.pair)
     }
@@ -79,6 +93,7 @@ impl Actor for Strategy {
 /// Answers every signal.
 struct Supervisor;
 impl Actor for Supervisor {
+    stateless_snapshot!();
     fn id(&self) -> ActorId {
         ActorId::RiskSupervisor(bot())
     }
@@ -173,6 +188,7 @@ fn the_same_inputs_give_the_same_log() {
 
 struct Echo;
 impl Actor for Echo {
+    stateless_snapshot!();
     fn id(&self) -> ActorId {
         ActorId::Journal
     }

@@ -85,14 +85,14 @@ pub fn rule_name(rule: RiskRule) -> &'static str {
 }
 
 /// A stop level and the rule it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Level {
     pub price: Price,
     pub rule: RiskRule,
 }
 
 /// `k` ATRs over `period` bars.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct AtrRule {
     /// k, as the indicator's own `f64` (the offset k·ATR is a volatility measure, computed
     /// like the ATR itself, then rounded to a price).
@@ -137,7 +137,7 @@ fn offset_units(offset: f64) -> Option<i64> {
 }
 
 /// The state of one position.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct Tracked {
     side: PositionSide,
     avg_entry: Price,
@@ -158,7 +158,7 @@ struct Tracked {
 }
 
 /// The levels fixed by the average entry: checked on every bar, computed once per entry.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default)]
 struct EntryLevels {
     stop_loss: Option<Price>,
     target: Option<Price>,
@@ -169,7 +169,7 @@ struct EntryLevels {
 }
 
 /// A closed bar not yet folded into the levels, and whether the position was held at its close.
-#[derive(Debug, Clone, Copy)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy)]
 struct Pending {
     high: Price,
     low: Price,
@@ -179,7 +179,7 @@ struct Pending {
 }
 
 /// The exit rules of one pair (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct ExitRules {
     stop_loss_pct: Option<Decimal>,
     take_profit_pct: Option<Decimal>,
@@ -210,7 +210,7 @@ fn ahead(side: PositionSide, a: Price, b: Price) -> bool {
 /// A level `from ∓ k·ATR`, ratcheted. Every bar brings a new ATR, so the candidate is
 /// compared in integer units of 10⁻⁸ (prices and offsets both have 8 places at most) and made
 /// a `Decimal` only when it moves the level; a price beyond `i64` units takes the decimal path.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default)]
 struct AtrLevel {
     level: Option<Price>,
     /// `level` in units of 10⁻⁸, when it fits.

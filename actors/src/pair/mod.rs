@@ -66,7 +66,7 @@ pub use sizing::{add_on_qty, moved_by_pct, per_trade_qty, within_cap, QTY_DP};
 
 /// Where the pair's position stands. `Entering`, `Adding` and `Exiting` hold the order in
 /// flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PositionState {
     Flat,
     Entering(ClientOrderId),
@@ -76,7 +76,7 @@ pub enum PositionState {
 }
 
 /// The position as the Exchange last reported it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 struct Held {
     side: PositionSide,
     qty: Quantity,
@@ -141,7 +141,7 @@ impl Held {
 }
 
 /// What a Pair is built from.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct PairSetup {
     pub bot: BotId,
     pub config: PairConfig,
@@ -155,7 +155,7 @@ pub struct PairSetup {
 }
 
 /// The Pair actor (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Pair {
     bot: BotId,
     symbol: Symbol,
@@ -732,6 +732,8 @@ fn exit_action(side: PositionSide) -> SignalAction {
 }
 
 impl Actor for Pair {
+    crate::snapshot_whole_state!();
+
     fn id(&self) -> ActorId {
         ActorId::Pair(self.symbol)
     }

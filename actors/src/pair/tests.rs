@@ -49,6 +49,12 @@ impl Actor for Shared {
     fn handle(&mut self, event: &Envelope, out: &mut Derived<'_>) {
         self.0.borrow_mut().handle(event, out)
     }
+    fn snapshot(&self) -> Result<Vec<u8>, crate::journal::SnapshotError> {
+        self.0.borrow().snapshot()
+    }
+    fn restore(&mut self, state: &[u8]) -> Result<(), crate::journal::SnapshotError> {
+        self.0.borrow_mut().restore(state)
+    }
 }
 
 struct Harness {

@@ -8,7 +8,7 @@ const HOUR_NS: i64 = 3_600 * 1_000_000_000;
 const DAY_NS: i64 = 24 * HOUR_NS;
 
 /// The trading-day calendar of one bot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct TradingDays {
     /// Where a day starts, after UTC midnight.
     offset_ns: i64,

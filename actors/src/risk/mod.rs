@@ -135,7 +135,7 @@ use day::TradingDays;
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// What the supervisor tracks of one pair.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct PairRisk {
     config: PairConfig,
     /// The base asset: the symbol without the bot's quote currency.
@@ -161,7 +161,7 @@ struct PairRisk {
 }
 
 /// An approved order not yet done: what slippage and position counts need.
-#[derive(Debug, Clone, Copy)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy)]
 struct Working {
     side: Side,
     expected: Price,
@@ -171,7 +171,7 @@ struct Working {
 
 /// Entries halted by a rule: its check and when the halt ends (`None`: when an operator
 /// resumes the bot).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct Halt {
     check: RiskCheck,
     until: Option<Timestamp>,
@@ -192,7 +192,7 @@ impl Halt {
 }
 
 /// The trading day in progress, for the daily loss.
-#[derive(Debug, Clone, Copy)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy)]
 struct Day {
     index: i64,
     start_equity: Money,
@@ -201,7 +201,7 @@ struct Day {
 }
 
 /// The RiskSupervisor actor of one bot (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct RiskSupervisor {
     bot: BotId,
     initial_capital: Money,
@@ -896,6 +896,8 @@ fn side_name_order(side: Side) -> &'static str {
 }
 
 impl Actor for RiskSupervisor {
+    crate::snapshot_whole_state!();
+
     fn id(&self) -> ActorId {
         ActorId::RiskSupervisor(self.bot)
     }

@@ -55,7 +55,7 @@ use crate::indicators::{
 
 /// A condition's value on one bar: true, false, or undefined (it read a value that does not
 /// exist yet). A rule acts only on [`Truth::True`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Truth {
     False,
     True,
@@ -138,7 +138,7 @@ pub enum EvalError {
 const MAX_PERIOD: f64 = 9_007_199_254_740_992.0;
 
 /// One instantiated indicator slot.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 enum Instance {
     Sma(Sma),
     Ema(Ema),
@@ -286,7 +286,7 @@ impl Instance {
 type History = (Option<f64>, Option<f64>);
 
 /// Evaluates a template's compiled rules bar by bar (see the module doc for the semantics).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Evaluator {
     roots: Vec<Node>,
     instances: Vec<Instance>,

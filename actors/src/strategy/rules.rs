@@ -10,7 +10,7 @@ use super::eval::{EvalError, Evaluator};
 use super::expr::{parse_rules, ExprError};
 
 /// Which of a template's rules fired on a bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Fired {
     pub long_entry: bool,
     pub long_exit: bool,
@@ -32,7 +32,7 @@ pub enum RulesError {
 }
 
 /// A template's rules on one pair.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct StrategyRules {
     name: String,
     evaluator: Evaluator,

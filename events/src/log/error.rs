@@ -38,6 +38,12 @@ pub enum LogError {
         first_seq: Seq,
         source: CodecError,
     },
+    #[error("{path}: corrupt snapshot through seq {seq}: {reason}")]
+    CorruptSnapshot {
+        path: PathBuf,
+        seq: Seq,
+        reason: String,
+    },
     #[error("{path}: seq {found} follows seq {previous}; the log is not contiguous")]
     Gap {
         path: PathBuf,

@@ -4,13 +4,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::codec::FORMAT_VERSION;
 use crate::ids::{LogId, Timestamp};
 
 /// What a log holds, which also decides how it is stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
     /// Recorded market data, high volume: stored in CRC'd blocks of many events.
@@ -54,7 +54,7 @@ impl FromStr for LogKind {
 }
 
 /// A log's meta record.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct LogMeta {
     pub log_id: LogId,
     pub kind: LogKind,

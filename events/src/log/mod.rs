@@ -16,6 +16,7 @@ mod error;
 mod iter;
 mod meta;
 mod readahead;
+mod snapshots;
 mod tail;
 
 use std::fs;
@@ -34,6 +35,7 @@ use sled::IVec;
 pub use error::LogError;
 pub use iter::LogIter;
 pub use meta::{LogKind, LogMeta};
+pub use snapshots::{KEPT_SNAPSHOTS, SNAPSHOTS_TREE};
 pub use tail::Tail;
 
 /// Data-log blocks close once their entries reach this many bytes. Small enough that a sled

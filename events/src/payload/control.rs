@@ -1,9 +1,9 @@
 //! Bot lifecycle, operator commands and alerts.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BotState {
     Created,
@@ -14,7 +14,7 @@ pub enum BotState {
 }
 
 /// A bot moved to a new lifecycle state.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct BotStateChanged {
     pub state: BotState,
     pub reason: String,
@@ -22,7 +22,7 @@ pub struct BotStateChanged {
 
 /// What an operator can ask of a bot. Configs travel as TOML text so the log alone is enough
 /// to rebuild the bot.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     CreateBot {
@@ -42,14 +42,16 @@ pub enum Command {
 }
 
 /// An operator's command, recorded as an input so replay needs no operator.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OperatorCommand {
     pub command: Command,
     /// Who issued it (a user name or `cli`); never a credential.
     pub operator: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -57,7 +59,7 @@ pub enum Severity {
     Critical,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     OutsizedLoss,
@@ -69,7 +71,7 @@ pub enum AlertKind {
 }
 
 /// Something a person should hear about; notification channels deliver these.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Alert {
     pub severity: Severity,
     /// Not `kind`: that name is the event's own tag in JSON.

@@ -2,12 +2,12 @@
 //! errors, clock ticks. Recorded so that replay never calls out.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{Symbol, Timestamp, Venue};
 use crate::money::Rate;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionAction {
     EnterLong,
@@ -17,7 +17,7 @@ pub enum DecisionAction {
 }
 
 /// A pair asked its decision provider for a decision (derived).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct DecisionRequested {
     pub request_id: u64,
     pub provider: String,
@@ -26,7 +26,7 @@ pub struct DecisionRequested {
 }
 
 /// A decision provider's answer (input).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct DecisionMade {
     pub request_id: u64,
     pub provider: String,
@@ -38,7 +38,7 @@ pub struct DecisionMade {
 }
 
 /// A news item or scheduled event (input).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct NewsItem {
     pub source: String,
     pub external_id: String,
@@ -51,7 +51,7 @@ pub struct NewsItem {
     pub sentiment: Option<Rate>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkState {
     Connected,
@@ -60,7 +60,7 @@ pub enum LinkState {
 }
 
 /// A stream or session to a venue changed state (input).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct ConnectionChanged {
     pub venue: Venue,
     /// Which stream: `market`, `user`, `rest`.
@@ -70,7 +70,7 @@ pub struct ConnectionChanged {
 }
 
 /// Market data was missed between two venue update ids (detected on reconnect or sequencing).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct MarketDataGap {
     pub venue: Venue,
     pub last_seen_id: u64,
@@ -78,7 +78,7 @@ pub struct MarketDataGap {
 }
 
 /// A venue API call failed (input). Messages are the venue's; request signatures never appear.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct ApiError {
     pub venue: Venue,
     pub endpoint: String,
@@ -88,5 +88,5 @@ pub struct ApiError {
 }
 
 /// Time passing with no market event: lets time-based rules fire in quiet markets (input).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct ClockTick {}

@@ -1,11 +1,11 @@
 //! A run's manifest: everything needed to re-derive the run from its inputs.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{LogId, Seq};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionMode {
     Backtest,
@@ -14,7 +14,7 @@ pub enum ExecutionMode {
 }
 
 /// Inputs held by reference: a span of a data log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct DataRange {
     pub log_id: LogId,
     pub first_seq: Seq,
@@ -22,7 +22,7 @@ pub struct DataRange {
 }
 
 /// The first event of a run log.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct RunManifest {
     pub mode: ExecutionMode,
     /// `charon` version that wrote the run.

@@ -2,13 +2,13 @@
 //! envelope's `pair`, so these payloads do not repeat it.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::Timestamp;
 use crate::money::{Price, Quantity, Rate};
 
 /// Which side took liquidity in a trade.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggressor {
     Buyer,
@@ -18,7 +18,7 @@ pub enum Aggressor {
 }
 
 /// One trade on the venue's tape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Trade {
     pub trade_id: u64,
     pub price: Price,
@@ -27,7 +27,7 @@ pub struct Trade {
 }
 
 /// The best bid and ask (Binance `bookTicker`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct BookTicker {
     pub update_id: u64,
     pub bid: Price,
@@ -37,7 +37,9 @@ pub struct BookTicker {
 }
 
 /// A bar length in seconds (60 = 1m, 3600 = 1h).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Interval(pub u32);
 
@@ -81,7 +83,7 @@ impl std::fmt::Display for Interval {
 }
 
 /// An OHLCV bar. The envelope's `ts` is the bar's close time; `open_time` its start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Bar {
     pub interval: Interval,
     pub open_time: Timestamp,
@@ -97,14 +99,14 @@ pub struct Bar {
 }
 
 /// A funding rate of a perpetual, applied to positions open at `funding_time`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct FundingRate {
     pub rate: Rate,
     pub funding_time: Timestamp,
 }
 
 /// A perpetual's mark price (Binance `markPriceUpdate`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct MarkPrice {
     pub mark: Price,
     pub index: Option<Price>,

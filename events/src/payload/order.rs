@@ -2,13 +2,13 @@
 //! reports, plus fills, positions and equity.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::ClientOrderId;
 use crate::money::{Money, Price, Quantity, Rate};
 use crate::payload::risk::RiskCheck;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Buy,
@@ -24,14 +24,14 @@ impl Side {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PositionSide {
     Long,
     Short,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OrderType {
     Market,
@@ -41,7 +41,7 @@ pub enum OrderType {
     TakeProfitMarket { trigger: Price },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeInForce {
     Gtc,
@@ -51,7 +51,7 @@ pub enum TimeInForce {
 }
 
 /// Why an order exists: risk treats entries and exits differently (exits are never blocked).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderPurpose {
     Entry,
@@ -61,7 +61,7 @@ pub enum OrderPurpose {
 }
 
 /// A pair asks to trade; nothing reaches an exchange before the RiskSupervisor approves it.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderIntent {
     pub order_id: ClientOrderId,
     pub side: Side,
@@ -77,7 +77,7 @@ pub struct OrderIntent {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderApproved {
     pub order_id: ClientOrderId,
     /// The approved quantity; a supervisor configured to reduce rather than veto may lower it.
@@ -85,26 +85,26 @@ pub struct OrderApproved {
 }
 
 /// The RiskSupervisor refused an intent; `check` names the rule, threshold and observed value.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderVetoed {
     pub order_id: ClientOrderId,
     pub check: RiskCheck,
 }
 
 /// An approved order handed to the exchange connection (the log is synced through here first).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderSubmitted {
     pub order_id: ClientOrderId,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderAccepted {
     pub order_id: ClientOrderId,
     /// The exchange's own id for the order.
     pub venue_order_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderRejected {
     pub order_id: ClientOrderId,
     /// The venue's error code when it gave one (Binance `-2010` …).
@@ -112,7 +112,7 @@ pub struct OrderRejected {
     pub reason: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Liquidity {
     Maker,
@@ -120,7 +120,7 @@ pub enum Liquidity {
 }
 
 /// One execution of an order.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Fill {
     pub order_id: ClientOrderId,
     pub venue_trade_id: Option<u64>,
@@ -132,40 +132,40 @@ pub struct Fill {
     pub liquidity: Liquidity,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderPartiallyFilled {
     pub fill: Fill,
     pub cum_qty: Quantity,
     pub leaves_qty: Quantity,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderFilled {
     pub fill: Fill,
     pub cum_qty: Quantity,
     pub avg_price: Price,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct CancelRequested {
     pub order_id: ClientOrderId,
     pub reason: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderCanceled {
     pub order_id: ClientOrderId,
     pub filled_qty: Quantity,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct OrderExpired {
     pub order_id: ClientOrderId,
     pub filled_qty: Quantity,
 }
 
 /// A pair's position after a change. Flat is `qty == 0` with `side == None`.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct PositionUpdated {
     pub side: Option<PositionSide>,
     pub qty: Quantity,
@@ -180,7 +180,7 @@ pub struct PositionUpdated {
 }
 
 /// A funding payment on a perpetual position: positive `amount` is received, negative paid.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct FundingPaid {
     pub rate: Rate,
     pub position_qty: Quantity,
@@ -189,7 +189,7 @@ pub struct FundingPaid {
 }
 
 /// A bot's account after a change.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct EquityUpdated {
     pub cash: Money,
     pub equity: Money,

@@ -2,14 +2,14 @@
 //! its threshold and the value observed, so a replay shows exactly why.
 
 use bincode::{Decode, Encode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::Timestamp;
 use crate::money::{Money, Num};
 use crate::payload::order::PositionSide;
 
 /// Every rule that can block, close, pause or warn, across the three risk layers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskRule {
     // Layer 1: strategy exit rules.
@@ -46,7 +46,7 @@ pub enum RiskRule {
 }
 
 /// A rule's verdict with its numbers: `observed` compared with `threshold`.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct RiskCheck {
     pub rule: RiskRule,
     pub threshold: Num,
@@ -54,7 +54,7 @@ pub struct RiskCheck {
     pub message: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalAction {
     EnterLong,
@@ -64,7 +64,7 @@ pub enum SignalAction {
 }
 
 /// Where a signal came from: a strategy rule, an AI decision or a news item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalSource {
     Strategy,
@@ -73,7 +73,7 @@ pub enum SignalSource {
 }
 
 /// A pair's strategy produced a signal at bar close (or on a decision/news input).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Signal {
     pub action: SignalAction,
     pub source: SignalSource,
@@ -82,46 +82,46 @@ pub struct Signal {
 }
 
 /// A strategy gate blocked an entry signal; the signal is recorded before this.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct SignalBlocked {
     pub action: SignalAction,
     pub check: RiskCheck,
 }
 
 /// A position closed because a rule fired (exit rule or bot limit).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct ForceClose {
     pub side: PositionSide,
     pub check: RiskCheck,
 }
 
 /// The daily-loss kill switch closed everything and halts entries until `until`.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct KillSwitchEngaged {
     pub check: RiskCheck,
     pub until: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct KillSwitchReleased {
     pub start_of_day_equity: Money,
 }
 
 /// Entries paused (exits keep running), until a time or an operator's resume.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct EntriesPaused {
     pub check: RiskCheck,
     pub until: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct EntriesResumed {
     pub rule: RiskRule,
     pub reason: String,
 }
 
 /// A limit observed but not enforced (e.g. slippage beyond its bound).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct RiskWarning {
     pub check: RiskCheck,
 }

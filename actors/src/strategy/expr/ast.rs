@@ -3,7 +3,9 @@
 use super::Pos;
 
 /// A price series of the pair's bars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub enum Series {
     Open,
     High,
@@ -35,7 +37,7 @@ impl Series {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Arith {
     Add,
     Sub,
@@ -43,7 +45,7 @@ pub enum Arith {
     Div,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Compare {
     Lt,
     Le,
@@ -57,13 +59,13 @@ pub enum Compare {
     CrossesBelow,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Logic {
     And,
     Or,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub enum ExprKind {
     Number(f64),
     Series(Series),
@@ -80,7 +82,7 @@ pub enum ExprKind {
     Not(Box<Expr>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
     pub pos: Pos,

@@ -8,7 +8,7 @@ use super::ast::{Arith, Compare, Expr, ExprKind, Logic, Series};
 use super::{ExprError, Pos};
 
 /// What an indicator parameter must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param {
     /// A numeric expression, fed to the indicator bar by bar (`close`, `high - low`).
     Input,
@@ -18,13 +18,31 @@ pub enum Param {
     Factor,
 }
 
-/// An indicator the language knows: its name, parameters and named outputs.
+/// An indicator the language knows: its name, parameters and named outputs. Snapshots hold
+/// it by name, found again in the [`CATALOGUE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
     pub name: &'static str,
     pub params: &'static [(&'static str, Param)],
     /// Empty for single-valued indicators; otherwise one must be chosen with `.name`.
     pub outputs: &'static [&'static str],
+}
+
+impl serde::Serialize for Signature {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Signature {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        CATALOGUE
+            .iter()
+            .find(|signature| signature.name == name)
+            .copied()
+            .ok_or_else(|| serde::de::Error::custom(format!("no indicator named {name}")))
+    }
 }
 
 use Param::{Factor, Input, Period};
@@ -99,7 +117,7 @@ pub const CATALOGUE: &[Signature] = &[
 ];
 
 /// One indicator instance a condition needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct IndicatorCall {
     pub signature: Signature,
     /// The input series, for indicators that take one.
@@ -109,7 +127,7 @@ pub struct IndicatorCall {
 }
 
 /// A checked, compiled expression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub enum Node {
     Number(f64),
     Series(Series),
@@ -132,7 +150,7 @@ pub enum Node {
 }
 
 /// A condition ready to evaluate: its tree, its indicators, and how many crossings it tracks.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Condition {
     pub root: Node,
     pub indicators: Vec<IndicatorCall>,
@@ -145,7 +163,7 @@ pub struct Condition {
 ///
 /// Slots are in the order their calls were first met, an indicator's input calls before the
 /// indicator itself: updating the slots in order updates every input before its reader.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct CompiledRules {
     /// One tree per condition, in the order they were given.
     pub roots: Vec<Node>,
@@ -163,7 +181,7 @@ impl From<Condition> for CompiledRules {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 enum Type {
     Number,
     Bool,
@@ -178,7 +196,7 @@ impl Type {
     }
 }
 
-#[derive(Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 struct Compiler {
     indicators: Vec<IndicatorCall>,
     slots: HashMap<String, usize>,

@@ -2,7 +2,7 @@
 
 use super::{ExprError, Pos};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub enum Token {
     Number(f64),
     Ident(String),

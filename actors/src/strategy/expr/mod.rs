@@ -14,7 +14,9 @@ use std::fmt;
 pub use check::{CompiledRules, Condition, IndicatorCall, Node, Param, Signature, CATALOGUE};
 
 /// A position in a condition's text, 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,

@@ -7,6 +7,7 @@ use super::ast::{Arith, Compare, Expr, ExprKind, Logic, Series};
 use super::lexer::Token;
 use super::{ExprError, Pos};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Parser {
     tokens: Vec<(Token, Pos)>,
     at: usize,
