@@ -36,6 +36,10 @@ pub enum Command {
     /// Replay recorded runs: verify them against their inputs, run what-ifs, diff two runs.
     #[command(subcommand)]
     Replay(crate::replay_cmd::ReplayCommand),
+    /// A paper-trading run fed by `charon feed`; continues its log after a crash or a stop.
+    Run(crate::paper::RunArgs),
+    /// Serve a data log as a market feed to paper runs in other processes.
+    Feed(crate::feed::FeedArgs),
     /// Benchmarks; one line per figure: `BENCH <name> <value> <unit>`.
     #[command(subcommand)]
     Bench(BenchCommand),

@@ -8,8 +8,10 @@ mod config_cmd;
 mod config_file;
 mod demo;
 mod failure;
+mod feed;
 mod import_cmd;
 mod log_cmd;
+mod paper;
 mod replay_cmd;
 mod replay_diff;
 
@@ -33,6 +35,8 @@ fn main() -> ExitCode {
         cli::Command::Backtest(args) => backtest::run(args),
         cli::Command::Demo(args) => demo::run(args),
         cli::Command::Replay(cmd) => replay_cmd::run(cmd),
+        cli::Command::Run(args) => paper::run(args),
+        cli::Command::Feed(args) => feed::run(args),
         cli::Command::Bench(cmd) => bench::run(cmd),
     };
     match result {
