@@ -1,7 +1,9 @@
 //! The risk scenarios of docs/RISK.md, end to end over real recorded market data (BTC
 //! perpetual 1-minute bars of January 2022, the Binance spot trades that cross midnight UTC on
 //! 2024-08-08): the actors of a real configuration under the Journal, writing real sled run
-//! logs. Each scenario runs twice and the two run logs must be byte-identical.
+//! logs. Each scenario runs twice and the two run logs must be byte-identical; then the binary
+//! backtests it from its configuration file over the same data log, and `charon replay
+//! verify` must re-derive that run identically.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,9 +52,15 @@ fn btc_bars(from: &str, to: &str) -> Vec<Envelope> {
         .collect()
 }
 
+/// A scenario's configuration: parsed, and as the file the binary reads.
+struct Scenario {
+    config: Config,
+    text: String,
+}
+
 /// A one-bot configuration: `pair` is the body of its single `[[bot.pair]]`, `risk` of its
 /// `[bot.risk]` table.
-fn config(pair: &str, risk: &str) -> Config {
+fn config(pair: &str, risk: &str) -> Scenario {
     let text = format!(
         "[[bot]]\nname = \"risk\"\nquote = \"USDT\"\ninitial_capital = 10000\n\n\
          [bot.risk]\n{risk}\n\n[[bot.pair]]\nstrategy = \"t.toml\"\n{pair}\n\n\
@@ -64,17 +72,21 @@ fn config(pair: &str, risk: &str) -> Config {
         [],
         "the scenario's configuration is valid"
     );
-    config
+    Scenario { config, text }
 }
 
 /// Runs the actors of `config` (every pair on `template`) over `inputs` twice, each time into
 /// a new run log citing a data log of the inputs; asserts the two logs are byte-identical and
 /// returns the derived events.
-fn run_twice(config: &Config, template: &str, mut inputs: Vec<Envelope>) -> Vec<Envelope> {
+fn run_twice(scenario: &Scenario, template: &str, mut inputs: Vec<Envelope>) -> Vec<Envelope> {
+    let config = &scenario.config;
     let dir = tempfile::tempdir().unwrap();
     inputs.sort_by_key(|event| event.ts);
     let data = EventLog::create(dir.path().join("data"), LogKind::Data).unwrap();
     data.append_batch(&mut inputs).unwrap();
+    data.sync_through(data.last_seq()).unwrap();
+    drop(data);
+    replay_verifies(dir.path(), scenario, template, &dir.path().join("data"));
     let template: StrategyTemplate = toml::from_str(template).unwrap();
     let run = |name: &str| {
         let templates: BTreeMap<Symbol, StrategyTemplate> = config
@@ -108,6 +120,34 @@ fn run_twice(config: &Config, template: &str, mut inputs: Vec<Envelope>) -> Vec<
         "two runs, byte-identical logs"
     );
     first.into_iter().map(|(event, _)| event).collect()
+}
+
+/// Backtests the scenario with the binary over `data` and replay-verifies the run.
+fn replay_verifies(dir: &Path, scenario: &Scenario, template: &str, data: &Path) {
+    let config = dir.join("scenario.toml");
+    std::fs::write(&config, &scenario.text).unwrap();
+    std::fs::write(dir.join("t.toml"), template).unwrap();
+    let run = dir.join("binary.run");
+    let path = |p: &Path| p.to_str().expect("a utf-8 path").to_string();
+    let (config, data, run) = (path(&config), path(data), path(&run));
+    let commands: [&[&str]; 2] = [
+        &[
+            "backtest", "--config", &config, "--data", &data, "--out", &run,
+        ],
+        &["replay", "verify", &run, "--data", &data],
+    ];
+    for args in commands {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_charon"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "charon {}: {text}", args[0]);
+        if args[0] == "replay" {
+            assert!(text.contains("re-derived identically"), "{text}");
+        }
+    }
 }
 
 fn rule_of(event: &Envelope) -> Option<RiskRule> {

@@ -50,15 +50,21 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let started = Instant::now();
     let work =
         tempfile::tempdir().map_err(|e| Failure::Failed(format!("a temporary directory: {e}")))?;
     let (log, spec) = open_or_create(&args, work.path())?;
-    let started = Instant::now();
     let mut run = open_run(log, &spec)?;
     let resumed = run.journal.stats();
+    // The time from here to ready: opening the log, restoring, re-deriving the tail.
     println!(
-        "charon run: {} at seq {} ({} inputs); snapshot through seq {}, {} events re-derived in {:.3} s",
-        if resumed.inputs == 0 { "started" } else { "resumed" },
+        "charon run: {} at seq {} ({} inputs); snapshot through seq {}, {} events re-derived; \
+         ready in {:.3} s",
+        if resumed.inputs == 0 {
+            "started"
+        } else {
+            "resumed"
+        },
         run.journal.sink().next_seq() - 1,
         resumed.inputs,
         run.snapshot_seq,
@@ -137,11 +143,23 @@ fn gap(ts: Timestamp, position: u64) -> Envelope {
 }
 
 /// Stores every actor's state as the snapshot through `seq` (the end of a cascade).
-fn snapshot(journal: &Journal<ResumingSink>, seq: Seq) -> Result<(), Failure> {
+pub fn snapshot(journal: &Journal<ResumingSink>, seq: Seq) -> Result<(), Failure> {
     let state = journal
         .snapshot()
         .map_err(|e| Failure::Failed(format!("snapshot: {e}")))?;
     journal.sink().log().put_snapshot(seq, &state.encode())?;
+    Ok(())
+}
+
+/// Writes the manifest of `spec` into the empty run log `log`.
+pub fn open_with_manifest(log: &EventLog, spec: &RunSpec) -> Result<(), Failure> {
+    // A paper run's manifest has no event time of its own; 0 keeps reruns identical.
+    let mut opening = Envelope::input(
+        Timestamp::from_nanos(0),
+        Event::RunManifest(manifest(&spec.bundle)),
+    );
+    log.append(&mut opening)?;
+    log.sync_through(1)?;
     Ok(())
 }
 
@@ -184,13 +202,7 @@ fn open_or_create(args: &RunArgs, work: &Path) -> Result<(EventLog, RunSpec), Fa
         let spec = given.ok_or_else(|| {
             Failure::BadInput(format!("{}: a new run needs --config", args.log.display()))
         })?;
-        // A paper run's manifest has no event time of its own; 0 keeps reruns identical.
-        let mut opening = Envelope::input(
-            Timestamp::from_nanos(0),
-            Event::RunManifest(manifest(&spec.bundle)),
-        );
-        log.append(&mut opening)?;
-        log.sync_through(1)?;
+        open_with_manifest(&log, &spec)?;
         return Ok((log, spec));
     }
     let recorded = manifest_of(&log)?;

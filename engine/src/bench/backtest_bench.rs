@@ -285,31 +285,47 @@ pub(super) fn whole_process(
 
 /// The tick recordings in time order, repeated to `count` events, each pass shifted later.
 pub(super) fn tick_events(dir: &Path, count: usize) -> Result<Vec<Envelope>, Failure> {
-    let mut base = Vec::new();
-    for name in [
-        "btcusdt_20240808.gz",
-        "btcusdt_20240809.gz",
-        "ethusdt_20240808.gz",
-    ] {
-        let path = dir.join(name);
-        base.extend(read_recording(&path).map_err(|e| Failure::BadInput(e.to_string()))?);
+    let source = TickSource::read(dir)?;
+    Ok((0..count).map(|i| source.at(i)).collect())
+}
+
+/// The spot recordings (trades and best bid/ask of BTCUSDT and ETHUSDT), repeated as often as
+/// a figure needs, each pass shifted in time after the one before.
+pub(super) struct TickSource {
+    base: Vec<Envelope>,
+    /// How far each pass is shifted: a whole number of minutes, so bar windows line up.
+    span: i64,
+}
+
+impl TickSource {
+    pub(super) fn read(dir: &Path) -> Result<TickSource, Failure> {
+        let mut base = Vec::new();
+        for name in [
+            "btcusdt_20240808.gz",
+            "btcusdt_20240809.gz",
+            "ethusdt_20240808.gz",
+        ] {
+            let path = dir.join(name);
+            base.extend(read_recording(&path).map_err(|e| Failure::BadInput(e.to_string()))?);
+        }
+        base.sort_by_key(|event| event.ts);
+        if base.is_empty() {
+            return Err(Failure::BadInput(format!("{}: no ticks", dir.display())));
+        }
+        let minute = 60_000_000_000;
+        let span =
+            (base[base.len() - 1].ts.nanos() - base[0].ts.nanos()) / minute * minute + minute;
+        Ok(TickSource { base, span })
     }
-    base.sort_by_key(|event| event.ts);
-    if base.is_empty() {
-        return Err(Failure::BadInput(format!("{}: no ticks", dir.display())));
+
+    /// The `i`-th event (from 0), numbered `i + 1` as a data log would.
+    pub(super) fn at(&self, i: usize) -> Envelope {
+        let mut event = self.base[i % self.base.len()].clone();
+        let pass = (i / self.base.len()) as i64;
+        event.ts = Timestamp::from_nanos(event.ts.nanos() + self.span * pass);
+        event.seq = i as Seq + 1;
+        event
     }
-    // Whole passes are shifted by a whole number of minutes, so bar windows line up.
-    let minute = 60_000_000_000;
-    let span = (base[base.len() - 1].ts.nanos() - base[0].ts.nanos()) / minute * minute + minute;
-    Ok((0..count)
-        .map(|i| {
-            let mut event = base[i % base.len()].clone();
-            let pass = (i / base.len()) as i64;
-            event.ts = Timestamp::from_nanos(event.ts.nanos() + span * pass);
-            event.seq = i as Seq + 1;
-            event
-        })
-        .collect())
 }
 
 pub(super) fn bar_events(dir: &Path) -> Result<Vec<Envelope>, Failure> {

@@ -4,18 +4,32 @@
 //! `charon backtest`'s own path (untimed); the figure times `verify` over it: opening the run
 //! and its manifest, rebuilding the actors from the bundle, scanning the cited inputs,
 //! re-deriving and comparing every derived record.
+//!
+//! Then snapshots and restarts: a paper run log of `--paper-events` recorded tick inputs
+//! (10M by default) is written the way `charon run` writes one (the resuming sink, a snapshot
+//! every `--snapshot-every` events), ending between two snapshots; the figures are the time to
+//! write a snapshot and to restore one, and the time a restart takes to be ready for the next
+//! input: opening the log, its manifest and actors, restoring the newest snapshot and
+//! re-deriving the tail after it. Snapshot figures are also given for the 45k-bar run's state
+//! with every rule and gate (the largest state the benchmarks have).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use charon_events::EventLog;
+use charon_actors::journal::{
+    InputMode, Journal, JournalError, JournalSnapshot, MemorySink, SnapshotError,
+};
+use charon_actors::setup::build_actors;
+use charon_events::{Envelope, EventLog, LogKind};
 use clap::Args;
 
 use super::backtest_bench::{
-    bar_events, spec, tick_events, whole_process, BARS_ALL_RULES_CONFIG, TICKS_CONFIG,
+    bar_events, spec, tick_events, whole_process, TickSource, BARS_ALL_RULES_CONFIG, TICKS_CONFIG,
 };
 use super::report;
+use crate::backtest::bundle::RunSpec;
 use crate::failure::Failure;
+use crate::paper::{open_run, open_with_manifest, snapshot};
 use crate::replay_cmd::{manifest_of, verify, Verdict};
 
 #[derive(Debug, Args)]
@@ -26,6 +40,12 @@ pub struct BenchReplayArgs {
     /// Tick events in the tick run (the recordings repeated).
     #[arg(long, default_value_t = 2_000_000)]
     pub events: usize,
+    /// Recorded inputs in the paper run log the restart figure opens.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub paper_events: usize,
+    /// Events between the paper run's snapshots (as `charon run --snapshot-every`).
+    #[arg(long, default_value_t = 50_000)]
+    pub snapshot_every: u64,
     /// Where the benchmark's logs go (a temporary directory under it; removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -48,7 +68,163 @@ pub fn run(args: BenchReplayArgs) -> Result<(), Failure> {
     let bars = bar_events(&args.data.join("nautilus_trader"))?;
     let bars_spec = spec(&work.join("bars-config"), BARS_ALL_RULES_CONFIG)?;
     whole_process(&bars_spec, &bars, &work.join("bars"))?;
-    verify_figures("bars_all_rules", &work.join("bars"))
+    verify_figures("bars_all_rules", &work.join("bars"))?;
+    snapshot_figures("bars_all_rules", &bars_spec, &bars)?;
+
+    let ticks = TickSource::read(&args.data.join("hftbacktest"))?;
+    let paper_spec = spec(&work.join("paper-config"), TICKS_CONFIG)?;
+    restart_figures(&args, &ticks, &paper_spec, &work.join("paper"))
+}
+
+fn io_failure(error: std::io::Error) -> Failure {
+    Failure::Failed(format!("bench replay: {error}"))
+}
+
+/// The seq the newest snapshot of the log at `path` covers through.
+fn log_snapshot_seq(path: &Path) -> Result<u64, Failure> {
+    let log = EventLog::open(path)?;
+    Ok(log.snapshot_seqs()?.last().copied().unwrap_or(1))
+}
+
+/// A feed on a free local port that answers its one client with the end frame at once.
+fn empty_feed() -> Result<(String, std::thread::JoinHandle<()>), Failure> {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io_failure)?;
+    let address = listener.local_addr().map_err(io_failure)?.to_string();
+    let feed = std::thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            let mut line = String::new();
+            let mut reader = std::io::BufReader::new(&stream);
+            if reader.read_line(&mut line).is_ok() {
+                let _ = (&stream).write_all(&0u32.to_le_bytes());
+            }
+        }
+    });
+    Ok((address, feed))
+}
+
+/// The median of `samples` seconds, in milliseconds.
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2] * 1e3
+}
+
+/// Times snapshotting and restoring the actors of `spec` after a run over `inputs`.
+fn snapshot_figures(name: &str, spec: &RunSpec, inputs: &[Envelope]) -> Result<(), Failure> {
+    let build = || {
+        let actors = build_actors(&spec.config, &spec.templates)
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+        Journal::new(actors, MemorySink::new(InputMode::ByReference))
+            .map_err(|e| Failure::Failed(e.to_string()))
+    };
+    let mut journal = build()?;
+    for input in inputs {
+        journal
+            .process(input.clone())
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+    }
+    let failed = |e: SnapshotError| Failure::Failed(format!("bench replay: {e}"));
+    let (mut writes, mut restores) = (Vec::new(), Vec::new());
+    let mut bytes = Vec::new();
+    for _ in 0..21 {
+        let start = Instant::now();
+        bytes = journal.snapshot().map_err(failed)?.encode();
+        writes.push(start.elapsed().as_secs_f64());
+        let mut fresh = build()?;
+        let start = Instant::now();
+        fresh
+            .restore(&JournalSnapshot::decode(&bytes).map_err(failed)?)
+            .map_err(failed)?;
+        restores.push(start.elapsed().as_secs_f64());
+    }
+    report(&format!("snapshot_encode_{name}"), median_ms(writes), "ms");
+    report(
+        &format!("snapshot_restore_{name}"),
+        median_ms(restores),
+        "ms",
+    );
+    report(
+        &format!("snapshot_bytes_{name}"),
+        bytes.len() as f64,
+        "bytes",
+    );
+    Ok(())
+}
+
+/// Writes a paper run log of `args.paper_events` tick inputs as `charon run` does, then times
+/// a restart of it.
+fn restart_figures(
+    args: &BenchReplayArgs,
+    ticks: &TickSource,
+    spec: &RunSpec,
+    path: &Path,
+) -> Result<(), Failure> {
+    let failed = |e: JournalError| Failure::Failed(format!("bench replay: {e}"));
+    let log = EventLog::create(path, LogKind::Run)?;
+    open_with_manifest(&log, spec)?;
+    let mut run = open_run(log, spec)?;
+    // End half-way between two snapshots: a restart re-derives a typical tail.
+    let inputs = args.paper_events;
+    let mut last_snapshot = 1;
+    let mut writes = Vec::new();
+    let start = Instant::now();
+    for i in 0..inputs {
+        let mut input = ticks.at(i);
+        input.seq = 0;
+        run.journal.process(input).map_err(failed)?;
+        let at = run.journal.sink().next_seq() - 1;
+        let past_last = at - last_snapshot >= args.snapshot_every;
+        let near_end = inputs - i <= (args.snapshot_every / 2) as usize;
+        if args.snapshot_every > 0 && past_last && !near_end {
+            let started = Instant::now();
+            snapshot(&run.journal, at)?;
+            writes.push(started.elapsed().as_secs_f64());
+            last_snapshot = at;
+        }
+    }
+    let log = run.journal.sink().log().clone();
+    log.sync_through(log.last_seq())?;
+    let written = start.elapsed().as_secs_f64();
+    let events = log.last_seq();
+    drop(run);
+    drop(log);
+    eprintln!("bench replay: paper run log of {events} events written in {written:.1} s");
+    report("paper_run_write", events as f64 / written, "events/s");
+    if !writes.is_empty() {
+        report("snapshot_write_paper_ticks", median_ms(writes), "ms");
+    }
+
+    // A restart is a new process: `charon run` on the log, fed by a feed that has nothing
+    // more, so it opens, restores, re-derives its tail, connects and ends.
+    let tail = events - log_snapshot_seq(path)?;
+    let (address, feed) = empty_feed()?;
+    let start = Instant::now();
+    let out = std::process::Command::new(std::env::current_exe().map_err(io_failure)?)
+        .args(["run", "--feed", &address, "--log"])
+        .arg(path)
+        .output()
+        .map_err(io_failure)?;
+    let process = start.elapsed().as_secs_f64();
+    feed.join()
+        .map_err(|_| Failure::Failed("bench replay: the feed thread failed".into()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(Failure::Failed(format!(
+            "bench replay: the restart failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let ready: f64 = text
+        .split("ready in ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|seconds| seconds.parse().ok())
+        .ok_or_else(|| Failure::Failed(format!("bench replay: unexpected output {text:?}")))?;
+    report("restart_log_events", events as f64, "events");
+    report("restart_tail_events", tail as f64, "events");
+    report("restart_ready", ready * 1e3, "ms");
+    report("restart_process", process * 1e3, "ms");
+    Ok(())
 }
 
 /// Times `verify` of the run in `dir` (`run`, citing `data`).
