@@ -10,7 +10,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use charon_events::log::EVENTS_TREE;
 use charon_events::payload::order::Fill;
 use charon_events::{Envelope, Event, EventLog, LogKind, Origin};
 use support::{arg, charon, stderr, stdout, two_bot_run};
@@ -353,16 +352,7 @@ fn export_to_a_file_and_its_failures() {
 
     // A damaged record: exit 2 naming its seq, and the partial file is removed.
     let damaged = sample_log(&dir.path().join("damaged.run"));
-    {
-        let db = sled::open(&damaged).unwrap();
-        let tree = db.open_tree(EVENTS_TREE).unwrap();
-        let key = 20u64.to_be_bytes();
-        let mut value = tree.get(key).unwrap().unwrap().to_vec();
-        let last = value.len() - 1;
-        value[last] ^= 0x01;
-        tree.insert(key, value).unwrap();
-        db.flush().unwrap();
-    }
+    support::edit_stored_body(&damaged, 20, |body| body.truncate(3));
     let out = charon(&[
         "log",
         "export",

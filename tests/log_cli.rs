@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use charon_adapters::recording::read_recording;
-use charon_events::log::EVENTS_TREE;
 use charon_events::{Envelope, EventLog, LogKind, Timestamp};
 use support::{arg, charon, stderr, stdout, two_bot_run};
 
@@ -171,16 +170,8 @@ fn missing_and_foreign_paths_are_bad_input() {
 fn corrupt_record_names_its_seq_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = run_log(dir.path());
-    {
-        let db = sled::open(&path).unwrap();
-        let tree = db.open_tree(EVENTS_TREE).unwrap();
-        let key = 3u64.to_be_bytes();
-        let mut value = tree.get(key).unwrap().unwrap().to_vec();
-        let last = value.len() - 1;
-        value[last] ^= 0x01;
-        tree.insert(key, value).unwrap();
-        db.flush().unwrap();
-    }
+    // A body that no longer decodes, in a block whose CRC still holds: named by its own seq.
+    support::edit_stored_body(&path, 3, |body| body.truncate(body.len() / 2));
     let out = charon(&["log", "inspect", path.to_str().unwrap()]);
     assert_bad_input(&out, "corrupt record at seq 3");
     assert!(
@@ -192,9 +183,13 @@ fn corrupt_record_names_its_seq_and_exits_2() {
         2,
         "seqs 1 and 2 were printed before the damage"
     );
+
+    // A flipped bit fails the CRC of the whole block: named by the first seq it holds.
+    let (path, _) = run_log(&dir.path().join("second"));
+    support::damage_stored_block(&path, 3);
     assert_bad_input(
         &charon(&["log", "stats", path.to_str().unwrap()]),
-        "CRC mismatch",
+        "corrupt block holding seqs from 1: CRC mismatch",
     );
 }
 

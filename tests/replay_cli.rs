@@ -9,12 +9,14 @@
 //! the P&L and drawdown deltas of the two reports and the risk events whose counts differ,
 //! each checked here against the logs and reports themselves; bad input exits 2.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use charon_events::codec::{decode_record, encode_record};
-use charon_events::log::EVENTS_TREE;
+use charon_events::codec::{decode_body, encode_body};
 use charon_events::payload::manifest::{ExecutionMode, RunManifest};
 use charon_events::payload::order::PositionSide;
 use charon_events::{Envelope, Event, EventLog, LogKind, Price, Timestamp};
@@ -60,24 +62,22 @@ fn an_altered_fill_fails_at_its_seq_with_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     let (run, data) = demo(dir.path());
     // Change the first fill's price by one unit and store it back with a valid CRC.
-    let altered_seq = {
-        let db = sled::open(&run).unwrap();
-        let tree = db.open_tree(EVENTS_TREE).unwrap();
-        let mut found = None;
-        for entry in tree.iter() {
-            let (key, value) = entry.unwrap();
-            let seq = u64::from_be_bytes(key.as_ref().try_into().unwrap());
-            let mut event = decode_record(seq, &value).unwrap();
-            if let Event::OrderFilled(filled) = &mut event.payload {
-                filled.fill.price = Price(filled.fill.price.0 + rust_decimal::Decimal::ONE);
-                tree.insert(key, encode_record(&event).unwrap()).unwrap();
-                found = Some(seq);
-                break;
-            }
-        }
-        db.flush().unwrap();
-        found.expect("the demo fills orders")
-    };
+    let altered_seq = EventLog::open(&run)
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .find(|event| matches!(event.payload, Event::OrderFilled(_)))
+        .expect("the demo fills orders")
+        .seq;
+    support::edit_stored_body(&run, altered_seq, |body| {
+        let mut event = decode_body(altered_seq, body).unwrap();
+        let Event::OrderFilled(filled) = &mut event.payload else {
+            unreachable!("found above")
+        };
+        filled.fill.price = Price(filled.fill.price.0 + rust_decimal::Decimal::ONE);
+        body.clear();
+        encode_body(&event, body).unwrap();
+    });
     let output = charon(&["replay", "verify", arg(&run), "--data", arg(&data)]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);

@@ -4,9 +4,9 @@
 //! - **Inputs**: a backtest's inputs are cited by reference (data log id and seq range in
 //!   the manifest); `--data` names the data log, whose id must match. A paper or live log
 //!   records its inputs itself, and they are replayed from it.
-//! - **Comparison**: each re-derived event is encoded as a record and compared byte for byte
-//!   with the record encoding of the event stored at the same seq; the stored log must end
-//!   where the re-derivation ends.
+//! - **Comparison**: each re-derived event is encoded and compared byte for byte with the body
+//!   stored at the same seq (read checked but not decoded); the stored log must end where the
+//!   re-derivation ends.
 //! - **Divergence**: exit 1 with the first diverging seq, the recorded and the re-derived event
 //!   side by side, and what led to it: the input at the root of its cascade and the events of
 //!   the same bot and pair recorded before it.
@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 use charon_actors::journal::{EventSink, Journal, SinkError};
 use charon_actors::setup::build_actors;
-use charon_events::codec::encode_record;
-use charon_events::log::LogIter;
+use charon_events::codec::encode_body;
+use charon_events::log::{BodyIter, StoredBody};
 use charon_events::payload::manifest::RunManifest;
 use charon_events::{Envelope, Event, EventLog, Origin, Seq};
 use charon_replay::inspect::render_json;
@@ -239,8 +239,9 @@ pub fn verify(
         .map_err(|e| Failure::BadInput(format!("the run's configuration: {e}")))?;
 
     let sink = Comparing {
-        recorded: run.iter_from(2),
+        recorded: run.bodies(2, Seq::MAX)?,
         next_seq: 2,
+        encoded: Vec::with_capacity(256),
         context: VecDeque::new(),
         divergence: None,
         by_reference: data.is_some(),
@@ -314,17 +315,18 @@ fn finish(
         Ok(()) => {}
     }
     // Whatever the log holds past the last re-derived event is a divergence too.
-    if let Some(extra) = sink.next_recorded().map_err(Failure::from)? {
-        let divergence = Box::new(Divergence {
-            seq: extra.seq,
-            context: sink.context_for(&extra),
-            recorded: Some(extra),
-            rederived: None,
-            input: None,
-        });
+    if let Some(extra) = sink.recorded.next().transpose()? {
+        let divergence = sink.unexpected(extra).map_err(sink_failure)?;
         return Ok(Verdict::Diverged(divergence));
     }
     Ok(Verdict::Identical { inputs, derived })
+}
+
+fn sink_failure(error: SinkError) -> Failure {
+    match error {
+        SinkError::Log(error) => error.into(),
+        other => Failure::Failed(format!("replay: {other}")),
+    }
 }
 
 fn root_input(divergence: &Divergence, data: Option<&EventLog>) -> Option<Envelope> {
@@ -337,47 +339,59 @@ fn root_input(divergence: &Divergence, data: Option<&EventLog>) -> Option<Envelo
 }
 
 /// The Journal's sink during verification: numbers re-derived events as the log did and
-/// compares each with the record at its seq, stopping at the first difference.
+/// compares each, encoded, with the body stored at its seq, stopping at the first difference.
 struct Comparing {
-    recorded: LogIter,
+    recorded: BodyIter,
     next_seq: Seq,
-    /// The latest recorded events, for a divergence's context.
-    context: VecDeque<Envelope>,
+    /// The re-derived event being compared, encoded (reused).
+    encoded: Vec<u8>,
+    /// The latest recorded events, for a divergence's context (decoded only if needed).
+    context: VecDeque<StoredBody>,
     divergence: Option<Box<Divergence>>,
     by_reference: bool,
 }
 
 impl Comparing {
-    /// The next recorded derived event (a paper or live log's inputs are skipped: they are
-    /// replayed, not re-derived).
-    fn next_recorded(&mut self) -> Result<Option<Envelope>, charon_events::LogError> {
-        loop {
-            match self.recorded.next() {
-                None => return Ok(None),
-                Some(event) => {
-                    let event = event?;
-                    if event.origin == Origin::Input && !self.by_reference {
-                        continue;
-                    }
-                    return Ok(Some(event));
-                }
+    /// The remembered events of `event`'s bot and pair, decoded.
+    fn context_for(&self, event: &Envelope) -> Result<Vec<Envelope>, SinkError> {
+        let mut context = Vec::new();
+        for stored in &self.context {
+            let decoded = self.decode(stored)?;
+            if decoded.bot == event.bot && decoded.pair == event.pair {
+                context.push(decoded);
             }
         }
+        Ok(context)
     }
 
-    fn context_for(&self, event: &Envelope) -> Vec<Envelope> {
-        self.context
-            .iter()
-            .filter(|e| e.bot == event.bot && e.pair == event.pair)
-            .cloned()
-            .collect()
-    }
-
-    fn remember(&mut self, event: Envelope) {
+    fn remember(&mut self, stored: StoredBody) {
         if self.context.len() == CONTEXT * 8 {
             self.context.pop_front();
         }
-        self.context.push_back(event);
+        self.context.push_back(stored);
+    }
+
+    fn decode(&self, stored: &StoredBody) -> Result<Envelope, SinkError> {
+        stored.decode().map_err(|source| {
+            SinkError::Log(charon_events::LogError::Corrupt {
+                path: self.recorded.path().to_path_buf(),
+                seq: stored.seq,
+                source,
+            })
+        })
+    }
+
+    /// A recorded event where the re-derivation has none (past its end, or where a recorded
+    /// input was expected).
+    fn unexpected(&self, stored: StoredBody) -> Result<Box<Divergence>, SinkError> {
+        let recorded = self.decode(&stored)?;
+        Ok(Box::new(Divergence {
+            seq: stored.seq,
+            context: self.context_for(&recorded)?,
+            recorded: Some(recorded),
+            rederived: None,
+            input: None,
+        }))
     }
 }
 
@@ -386,7 +400,15 @@ impl EventSink for Comparing {
         if self.by_reference {
             return Ok(input.seq);
         }
-        // A recorded input keeps its seq; the derived events after it follow on.
+        // A recorded input is the log's own record at its seq: step over it, unless the log
+        // holds a derived event there that the re-derivation did not make.
+        if let Some(stored) = self.recorded.next().transpose()? {
+            if stored.seq != input.seq {
+                let seq = stored.seq;
+                self.divergence = Some(self.unexpected(stored)?);
+                return Err(SinkError::Diverged { seq });
+            }
+        }
         self.next_seq = input.seq + 1;
         Ok(input.seq)
     }
@@ -396,27 +418,29 @@ impl EventSink for Comparing {
             event.seq = self.next_seq;
             self.next_seq += 1;
             // A damaged record stops verification with its own error, naming its seq.
-            let recorded = self.next_recorded()?;
-            let same = recorded.as_ref().is_some_and(|recorded| {
-                recorded.seq == event.seq
-                    && encode_record(recorded).ok() == encode_record(event).ok()
-            });
-            if !same {
-                let context = recorded
-                    .as_ref()
-                    .map_or_else(|| self.context_for(event), |r| self.context_for(r));
-                self.divergence = Some(Box::new(Divergence {
-                    seq: event.seq,
-                    recorded,
-                    rederived: Some(event.clone()),
-                    input: None,
-                    context,
-                }));
-                return Err(SinkError::Diverged { seq: event.seq });
+            let recorded = self.recorded.next().transpose()?;
+            self.encoded.clear();
+            let same = match &recorded {
+                Some(stored) if stored.seq == event.seq => {
+                    encode_body(event, &mut self.encoded).is_ok()
+                        && stored.body() == self.encoded.as_slice()
+                }
+                _ => false,
+            };
+            if same {
+                self.remember(recorded.expect("compared above"));
+                continue;
             }
-            if let Some(recorded) = recorded {
-                self.remember(recorded);
-            }
+            let recorded = recorded.map(|stored| self.decode(&stored)).transpose()?;
+            let context = self.context_for(recorded.as_ref().unwrap_or(event))?;
+            self.divergence = Some(Box::new(Divergence {
+                seq: event.seq,
+                recorded,
+                rederived: Some(event.clone()),
+                input: None,
+                context,
+            }));
+            return Err(SinkError::Diverged { seq: event.seq });
         }
         Ok(())
     }

@@ -126,3 +126,57 @@ slippage_bps = 2
         .collect();
     (data, run, events)
 }
+
+/// The sled key and stored value (a block of events) holding `seq` in the log at `path`, which
+/// no process may have open.
+fn stored_block(tree: &sled::Tree, seq: u64) -> (sled::IVec, Vec<u8>) {
+    let (key, value) = tree
+        .range(..=seq.to_be_bytes())
+        .next_back()
+        .expect("a block at or before the seq")
+        .unwrap();
+    (key, value.to_vec())
+}
+
+/// Rewrites the stored body of event `seq` with `edit` and stores its block back with a valid
+/// CRC, as a damaged disk never would but a forger could: what reads it must catch the change
+/// by decoding or by comparing, not by its checksum.
+pub fn edit_stored_body(path: &Path, seq: u64, edit: impl FnOnce(&mut Vec<u8>)) {
+    use charon_events::codec::{frame, BlockReader};
+    let db = sled::open(path).unwrap();
+    let tree = db.open_tree(charon_events::log::EVENTS_TREE).unwrap();
+    let (key, value) = stored_block(&tree, seq);
+    let first = u64::from_be_bytes(key.as_ref().try_into().unwrap());
+    let reader = BlockReader::open(first, &value).unwrap();
+    let mut bodies: Vec<Vec<u8>> = reader
+        .bodies()
+        .map(|item| item.unwrap().1.to_vec())
+        .collect();
+    edit(&mut bodies[(seq - first) as usize]);
+    let mut contents = Vec::new();
+    let varint = |out: &mut Vec<u8>, mut value: u64| {
+        while value >= 0x80 {
+            out.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        out.push(value as u8);
+    };
+    varint(&mut contents, bodies.len() as u64);
+    for body in &bodies {
+        varint(&mut contents, body.len() as u64);
+        contents.extend_from_slice(body);
+    }
+    tree.insert(key, frame(first, &contents)).unwrap();
+    db.flush().unwrap();
+}
+
+/// Flips the last bit of the stored block holding `seq`, so its CRC no longer matches.
+pub fn damage_stored_block(path: &Path, seq: u64) {
+    let db = sled::open(path).unwrap();
+    let tree = db.open_tree(charon_events::log::EVENTS_TREE).unwrap();
+    let (key, mut value) = stored_block(&tree, seq);
+    let last = value.len() - 1;
+    value[last] ^= 0x01;
+    tree.insert(key, value).unwrap();
+    db.flush().unwrap();
+}

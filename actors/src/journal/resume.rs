@@ -4,12 +4,17 @@
 //! short is completed, never repeated: nothing recorded (an order intent above all) is issued
 //! twice, and a re-derived event that differs from the record stops the run at its seq.
 
+use charon_events::log::LogIter;
 use charon_events::{Envelope, EventLog, Seq};
 
 use super::sink::{EventSink, SinkError};
 
 /// Inputs are recorded in full (a paper or live log).
 pub struct ResumingSink {
+    /// The records still to compare, read in order (a block log serves a scan far faster
+    /// than a lookup per seq). Declared first so that it drops before `log`, whose last
+    /// handle then waits for sled to release the log.
+    recorded: LogIter,
     log: EventLog,
     next: Seq,
     /// The log's last seq when the run was opened: up to it, events are compared.
@@ -20,10 +25,12 @@ impl ResumingSink {
     /// Continues `log` after seq `after` (where its snapshot, or its manifest, ends).
     pub fn new(log: EventLog, after: Seq) -> Self {
         let recorded_through = log.last_seq();
+        let recorded = log.range(after + 1, recorded_through);
         Self {
             log,
             next: after + 1,
             recorded_through,
+            recorded,
         }
     }
 
@@ -46,7 +53,8 @@ impl ResumingSink {
         while placed < events.len() && !self.caught_up() {
             let event = &mut events[placed];
             event.seq = self.next;
-            if self.log.get(self.next)?.as_ref() != Some(event) {
+            let recorded = self.recorded.next().transpose()?;
+            if recorded.as_ref() != Some(event) {
                 return Err(SinkError::Diverged { seq: self.next });
             }
             self.next += 1;

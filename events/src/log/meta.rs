@@ -9,15 +9,16 @@ use serde::{Deserialize, Serialize};
 use crate::codec::FORMAT_VERSION;
 use crate::ids::{LogId, Timestamp};
 
-/// What a log holds, which also decides how it is stored.
+/// What a log holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
-    /// Recorded market data, high volume: stored in CRC'd blocks of many events.
+    /// Recorded market data, high volume.
     Data,
-    /// A backtest or replay run: manifest, inputs by reference, derived events. One per key.
+    /// A backtest, replay or paper run: manifest, inputs (by reference or recorded), derived
+    /// events.
     Run,
-    /// A paper or live session: every input and derived event. One per key.
+    /// A live session: every input and derived event.
     Live,
 }
 
@@ -28,10 +29,6 @@ impl LogKind {
             LogKind::Run => "run",
             LogKind::Live => "live",
         }
-    }
-
-    pub(crate) fn uses_blocks(self) -> bool {
-        self == LogKind::Data
     }
 }
 
@@ -52,6 +49,43 @@ impl FromStr for LogKind {
         }
     }
 }
+
+/// How a log stores its events in sled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One framed record per key (key = seq): how run and live logs were stored before blocks.
+    /// Read and appended to for those logs; never chosen for a new log.
+    PerKey,
+    /// CRC'd blocks of about 4 KiB of consecutive events (key = the block's first seq): a
+    /// scan runs at decode speed instead of sled's per-key speed. Every new log.
+    Blocks,
+}
+
+impl Layout {
+    /// The value stored under [`LAYOUT_KEY`] for a log in this layout.
+    pub(crate) fn marker(self) -> &'static [u8] {
+        match self {
+            Layout::PerKey => b"per-key",
+            Layout::Blocks => b"blocks",
+        }
+    }
+
+    /// The layout a log's meta tree declares; `None` for an unknown marker. A log written
+    /// before layouts were recorded has none: data logs were blocks, run and live logs per key.
+    pub(crate) fn of(marker: Option<&[u8]>, kind: LogKind) -> Option<Layout> {
+        match marker {
+            None if kind == LogKind::Data => Some(Layout::Blocks),
+            None => Some(Layout::PerKey),
+            Some(b"per-key") => Some(Layout::PerKey),
+            Some(b"blocks") => Some(Layout::Blocks),
+            Some(_) => None,
+        }
+    }
+}
+
+/// The meta tree's key for the layout marker (beside the meta record, so that logs written
+/// before it existed keep their meta record unchanged).
+pub(crate) const LAYOUT_KEY: &[u8] = b"layout";
 
 /// A log's meta record.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
@@ -117,5 +151,18 @@ mod tests {
         let mut newer = meta.encode();
         newer[MAGIC.len()] = FORMAT_VERSION + 1;
         assert_eq!(LogMeta::decode(&newer), Ok(Err(FORMAT_VERSION + 1)));
+    }
+
+    #[test]
+    fn layouts_round_trip_and_old_logs_keep_theirs() {
+        for layout in [Layout::PerKey, Layout::Blocks] {
+            for kind in [LogKind::Data, LogKind::Run, LogKind::Live] {
+                assert_eq!(Layout::of(Some(layout.marker()), kind), Some(layout));
+            }
+        }
+        assert_eq!(Layout::of(None, LogKind::Data), Some(Layout::Blocks));
+        assert_eq!(Layout::of(None, LogKind::Run), Some(Layout::PerKey));
+        assert_eq!(Layout::of(None, LogKind::Live), Some(Layout::PerKey));
+        assert_eq!(Layout::of(Some(b"columns"), LogKind::Run), None);
     }
 }

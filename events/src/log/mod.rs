@@ -1,16 +1,17 @@
 //! [`EventLog`]: the append-only, sled-backed log of events that is charon's source of truth.
 //!
-//! One API over two layouts chosen by the log's kind:
-//! - **run** and **live** logs store one framed record per key (key = seq, big-endian), so each
-//!   derived event is individually addressable and durable;
-//! - **data** logs store events in CRC'd blocks of about [`BLOCK_TARGET_BYTES`] (key = the
-//!   block's first seq), so a scan runs at decode speed instead of sled's per-key speed. The
-//!   newest block stays open in memory and is rewritten as it grows; it reaches sled when it
-//!   fills, before any read, and at every `sync_through`.
+//! One API over two layouts ([`Layout`], recorded in the log's meta tree):
+//! - **blocks**, every new log: events in CRC'd blocks of about [`BLOCK_TARGET_BYTES`] (key =
+//!   the block's first seq), so a scan runs at decode speed instead of sled's per-key speed.
+//!   The newest block stays open in memory and is rewritten as it grows; it reaches sled when
+//!   it fills, before any read, at every `sync_through` and when the log closes.
+//! - **per key**, run and live logs written before blocks: one framed record per key (key =
+//!   seq, big-endian). Still read, and appended to when such a log is continued.
 //!
 //! Seqs are contiguous from 1. After a crash the log reopens at the last event sled recovered;
 //! everything that a returned `sync_through` covered is among them.
 
+mod bodies;
 mod durability;
 mod error;
 mod iter;
@@ -32,25 +33,27 @@ use durability::Durability;
 use readahead::BlockSource;
 use sled::IVec;
 
+pub use bodies::{BodyIter, StoredBody};
 pub use error::LogError;
 pub use iter::LogIter;
-pub use meta::{LogKind, LogMeta};
+pub use meta::{Layout, LogKind, LogMeta};
 pub use snapshots::{KEPT_SNAPSHOTS, SNAPSHOTS_TREE};
 pub use tail::Tail;
 
-/// Data-log blocks close once their entries reach this many bytes. Small enough that a sled
+/// Blocks close once their entries reach this many bytes. Small enough that a sled
 /// leaf of 17 blocks stays under sled's blob threshold (128 KiB with 512 KiB segments), large
 /// enough that per-key costs vanish in a scan.
 pub const BLOCK_TARGET_BYTES: usize = 4 * 1024;
 
-/// Ranges of a data log at least this long are read ahead on a thread of their own: a spawn
+/// Ranges at least this long are read ahead on a thread of their own: a spawn
 /// costs microseconds, a long cold scan saves a third of its time.
-pub const READ_AHEAD_MIN_EVENTS: u64 = 100_000;
+pub const READ_AHEAD_MIN_EVENTS: u64 = 20_000;
 
 const META_TREE: &[u8] = b"charon.meta";
 /// The sled tree holding the events (named here for tools and tests that examine raw storage).
 pub const EVENTS_TREE: &[u8] = b"charon.events";
 const META_KEY: &[u8] = b"log";
+use meta::LAYOUT_KEY;
 
 /// A handle to an open log; clones share it.
 #[derive(Clone)]
@@ -61,6 +64,7 @@ pub struct EventLog {
 struct Inner {
     path: Arc<Path>,
     meta: LogMeta,
+    layout: Layout,
     db: sled::Db,
     events: sled::Tree,
     writer: Mutex<Writer>,
@@ -72,14 +76,14 @@ struct Inner {
 
 struct Writer {
     next_seq: Seq,
-    /// Data logs only: the newest, still growing block.
+    /// Block layout only: the newest, still growing block.
     block: Option<BlockWriter>,
     /// The open block holds events that sled does not have yet.
     block_dirty: bool,
 }
 
 impl Drop for Inner {
-    /// A data log's open block lives only in memory until it fills, a read publishes it or a
+    /// The open block lives only in memory until it fills, a read publishes it or a
     /// `sync_through` runs; hand it to sled here so that closing the log keeps every appended
     /// event (sled flushes its trees when they drop, right after this).
     fn drop(&mut self) {
@@ -139,7 +143,10 @@ impl EventLog {
 
     /// Creates a new log with the given identity.
     pub fn create_with(path: impl AsRef<Path>, meta: LogMeta) -> Result<Self, LogError> {
-        let path = path.as_ref();
+        Self::create_in(path.as_ref(), meta, Layout::Blocks)
+    }
+
+    pub(crate) fn create_in(path: &Path, meta: LogMeta, layout: Layout) -> Result<Self, LogError> {
         let io = |source| LogError::io(path, source);
         if path.exists() && fs::read_dir(path).map_err(io)?.next().is_some() {
             return Err(LogError::AlreadyExists {
@@ -150,7 +157,10 @@ impl EventLog {
         let storage = |source| LogError::storage(path, source);
         let meta_tree = db.open_tree(META_TREE).map_err(storage)?;
         meta_tree.insert(META_KEY, meta.encode()).map_err(storage)?;
-        let log = Self::assemble(path, db, meta)?;
+        meta_tree
+            .insert(LAYOUT_KEY, layout.marker())
+            .map_err(storage)?;
+        let log = Self::assemble(path, db, meta, layout)?;
         // A new log must survive a crash right away, directory entry included. (A barrier
         // through seq 0 would be a no-op: nothing is appended yet, so sync unconditionally.)
         log.inner.db.flush().map_err(storage)?;
@@ -188,12 +198,14 @@ impl EventLog {
             .tree_names()
             .iter()
             .any(|name| name.as_ref() == META_TREE);
-        let raw = if has_meta {
-            db.open_tree(META_TREE)
-                .and_then(|tree| tree.get(META_KEY))
-                .map_err(storage)?
+        let meta_tree = if has_meta {
+            Some(db.open_tree(META_TREE).map_err(storage)?)
         } else {
             None
+        };
+        let raw = match &meta_tree {
+            Some(tree) => tree.get(META_KEY).map_err(storage)?,
+            None => None,
         };
         let raw = raw.ok_or_else(|| LogError::MissingMeta {
             path: path.to_path_buf(),
@@ -214,19 +226,37 @@ impl EventLog {
                 })
             }
         };
-        Self::assemble(path, db, meta)
+        let marker = match &meta_tree {
+            Some(tree) => tree.get(LAYOUT_KEY).map_err(storage)?,
+            None => None,
+        };
+        let layout =
+            Layout::of(marker.as_deref(), meta.kind).ok_or_else(|| LogError::InvalidMeta {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "unknown layout {:?}",
+                    String::from_utf8_lossy(marker.as_deref().unwrap_or_default())
+                ),
+            })?;
+        Self::assemble(path, db, meta, layout)
     }
 
-    fn assemble(path: &Path, db: sled::Db, meta: LogMeta) -> Result<Self, LogError> {
+    fn assemble(
+        path: &Path,
+        db: sled::Db,
+        meta: LogMeta,
+        layout: Layout,
+    ) -> Result<Self, LogError> {
         let storage = |source| LogError::storage(path, source);
         let events = db.open_tree(EVENTS_TREE).map_err(storage)?;
-        let (next_seq, block) = recover_tail(path, &events, meta.kind)?;
+        let (next_seq, block) = recover_tail(path, &events, layout)?;
         let last = next_seq - 1;
         let durability = Durability::open(path, last).map_err(|e| LogError::io(path, e))?;
         let (appended, _) = watch::channel(last);
         let inner = Inner {
             path: Arc::from(path),
             meta,
+            layout,
             db,
             events,
             writer: Mutex::new(Writer {
@@ -256,6 +286,14 @@ impl EventLog {
 
     pub fn kind(&self) -> LogKind {
         self.inner.meta.kind
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.inner.layout
+    }
+
+    fn uses_blocks(&self) -> bool {
+        self.inner.layout == Layout::Blocks
     }
 
     /// The last appended seq; 0 for an empty log.
@@ -319,7 +357,7 @@ impl EventLog {
     }
 
     fn store(&self, writer: &mut Writer, events: &[Envelope]) -> Result<(), LogError> {
-        if !self.kind().uses_blocks() {
+        if !self.uses_blocks() {
             // Plain inserts, not a `sled::Batch`: a batch is slower per key (measured 106k vs
             // 198k events/s), and a crash can only ever leave a prefix of the log, which is
             // what recovery expects anyway.
@@ -396,7 +434,7 @@ impl EventLog {
             return Ok(None);
         }
         let path = self.inner.path.to_path_buf();
-        if !self.kind().uses_blocks() {
+        if !self.uses_blocks() {
             let Some(bytes) = self
                 .inner
                 .events
@@ -438,7 +476,7 @@ impl EventLog {
         };
         let to = to.min(last);
         let events = &self.inner.events;
-        if !self.kind().uses_blocks() {
+        if !self.uses_blocks() {
             return LogIter::per_key(
                 path,
                 events.range(key_of(from)..=key_of(to.max(from))),
@@ -459,6 +497,26 @@ impl EventLog {
             BlockSource::Direct(Box::new(events.range(keys)))
         };
         LogIter::blocks(path, blocks, from, to)
+    }
+
+    /// The stored bodies of `from..=to` in order (clamped to what the log holds), checked but
+    /// not decoded.
+    pub fn bodies(&self, from: Seq, to: Seq) -> Result<BodyIter, LogError> {
+        let from = from.max(1);
+        let to = to.min(self.publish()?);
+        let events = &self.inner.events;
+        let start = match events.range(..=key_of(from)).next_back() {
+            Some(found) if self.uses_blocks() => found.map_err(|e| self.storage(e))?.0,
+            _ => IVec::from(&key_of(from)),
+        };
+        let keys = start..=IVec::from(&key_of(to.max(from)));
+        let source = if to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
+            BlockSource::read_ahead(events, keys)
+        } else {
+            BlockSource::Direct(Box::new(events.range(keys)))
+        };
+        let path = Arc::clone(&self.inner.path);
+        Ok(BodyIter::new(path, source, self.inner.layout, from, to))
     }
 
     /// Every event from `from` to the current end.
@@ -497,12 +555,12 @@ fn open_sled(path: &Path) -> Result<sled::Db, LogError> {
         })
 }
 
-/// Finds the next seq to assign and, for data logs, reopens the last block so that it keeps
+/// Finds the next seq to assign and, in the block layout, reopens the last block so that it keeps
 /// growing instead of leaving a short block behind.
 fn recover_tail(
     path: &Path,
     events: &sled::Tree,
-    kind: LogKind,
+    layout: Layout,
 ) -> Result<(Seq, Option<BlockWriter>), LogError> {
     let storage = |source| LogError::storage(path, source);
     let Some(last) = events.last().map_err(storage)? else {
@@ -510,7 +568,7 @@ fn recover_tail(
     };
     let (key, bytes) = last;
     let last_key = seq_of_key(path, &key)?;
-    if !kind.uses_blocks() {
+    if layout == Layout::PerKey {
         return Ok((last_key + 1, None));
     }
     let corrupt = |source| LogError::CorruptBlock {
@@ -541,3 +599,6 @@ pub fn dir_size(path: &Path) -> std::io::Result<u64> {
     }
     Ok(total)
 }
+
+#[cfg(test)]
+mod legacy_tests;
