@@ -17,38 +17,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 use charon_events::{Envelope, Event, EventLog};
-use support::{arg, charon, repo, stdout};
-
-/// The feed in its own process, killed when the test ends.
-struct Feed {
-    child: Child,
-    address: String,
-}
-
-impl Feed {
-    fn start(data: &Path) -> Feed {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_charon"))
-            .args(["feed", arg(data), "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the feed starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("the feed prints its address").unwrap();
-        let address = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected feed output {first:?}"))
-            .to_string();
-        Feed { child, address }
-    }
-}
-
-impl Drop for Feed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{arg, charon, repo, stdout, Feed};
 
 /// A deterministic pseudo-random sequence (the test picks its kill points from a fixed seed,
 /// so a failure can be rerun; the moments the kills land at still vary with the machine).

@@ -95,6 +95,10 @@ pub struct InspectArgs {
     /// JSON lines instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Keep printing events as they are appended, by this process's or another's writer
+    /// (`charon run` serves its log to followers), until `--to` is passed or interrupted.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

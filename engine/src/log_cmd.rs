@@ -11,6 +11,7 @@ use charon_replay::stats;
 
 use crate::cli::{EventFilterArgs, ExportArgs, InspectArgs, LogCommand};
 use crate::failure::Failure;
+use crate::follow::follow;
 
 pub fn run(command: LogCommand) -> Result<(), Failure> {
     match command {
@@ -61,12 +62,20 @@ fn filter(args: EventFilterArgs) -> Result<Filter, Failure> {
 
 fn run_inspect(args: InspectArgs) -> Result<(), Failure> {
     let filter = filter(args.filter)?;
-    let log = EventLog::open(&args.log)?;
     let format = if args.json {
         Format::JsonLines
     } else {
         Format::Text
     };
+    if args.follow {
+        let mut out = std::io::stdout().lock();
+        return match follow(&args.log, &filter, format, &mut out) {
+            // A reader that stopped (`| head`) ends the following.
+            Err(Failure::Failed(message)) if message.contains("Broken pipe") => Ok(()),
+            other => other.map(|_| ()),
+        };
+    }
+    let log = EventLog::open(&args.log)?;
     to_stdout(|out| inspect(&log, &filter, format, out))
 }
 

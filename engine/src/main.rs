@@ -9,6 +9,7 @@ mod config_file;
 mod demo;
 mod failure;
 mod feed;
+mod follow;
 mod import_cmd;
 mod log_cmd;
 mod paper;

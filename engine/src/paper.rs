@@ -18,12 +18,13 @@ use charon_actors::journal::{Journal, JournalSnapshot, ResumingSink};
 use charon_actors::setup::build_actors;
 use charon_events::payload::external::MarketDataGap;
 use charon_events::payload::manifest::{ExecutionMode, RunManifest};
-use charon_events::{Envelope, Event, EventLog, LogKind, Origin, Seq, Timestamp, Venue};
+use charon_events::{Envelope, Event, EventLog, LogError, LogKind, Origin, Seq, Timestamp, Venue};
 use clap::Args;
 
 use crate::backtest::bundle::{Bundle, RunSpec};
 use crate::failure::Failure;
 use crate::feed::{FeedClient, FeedItem};
+use crate::follow::FollowService;
 use crate::replay_cmd::manifest_of;
 
 /// The venue a feed's gaps are recorded against.
@@ -55,6 +56,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         tempfile::tempdir().map_err(|e| Failure::Failed(format!("a temporary directory: {e}")))?;
     let (log, spec) = open_or_create(&args, work.path())?;
     let mut run = open_run(log, &spec)?;
+    let followers = FollowService::start(run.journal.sink().log())?;
     let resumed = run.journal.stats();
     // The time from here to ready: opening the log, restoring, re-deriving the tail.
     println!(
@@ -111,6 +113,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let log = run.journal.sink().log();
     log.sync_through(log.last_seq())?;
+    followers.stop();
     let stats = run.journal.stats();
     println!(
         "charon run: the feed ended; {} inputs, {} derived events, {} malformed frames; log {} \
@@ -186,7 +189,7 @@ fn open_or_create(args: &RunArgs, work: &Path) -> Result<(EventLog, RunSpec), Fa
         )));
     }
     let log = if args.log.exists() {
-        EventLog::open(&args.log)?
+        open_when_free(&args.log)?
     } else {
         EventLog::create(&args.log, LogKind::Run)?
     };
@@ -226,6 +229,33 @@ fn open_or_create(args: &RunArgs, work: &Path) -> Result<(EventLog, RunSpec), Fa
     let bundle = Bundle::from_toml(&recorded.config_toml).map_err(Failure::BadInput)?;
     let spec = RunSpec::from_bundle(&bundle, work, "run.toml")?;
     Ok((log, spec))
+}
+
+/// How long a restart waits for a log that another process has open.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Opens the run log at `path`, waiting a while if another process has it: a follower
+/// (`charon log inspect --follow`) opens a log that no run serves, to read what it holds, and
+/// may be doing so just as the run restarts. A second run on the same log waits, then fails.
+fn open_when_free(path: &Path) -> Result<EventLog, Failure> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        match EventLog::open(path) {
+            Err(LogError::Locked { .. }) if started.elapsed() < LOCK_PATIENCE => {
+                if !said {
+                    eprintln!(
+                        "charon run: {} is in use by another process; waiting up to {} s",
+                        path.display(),
+                        LOCK_PATIENCE.as_secs()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// A run opened from its log, ready for new inputs.

@@ -3,8 +3,9 @@
 //! part of it.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use charon_events::{Envelope, EventLog};
 
@@ -179,4 +180,35 @@ pub fn damage_stored_block(path: &Path, seq: u64) {
     value[last] ^= 0x01;
     tree.insert(key, value).unwrap();
     db.flush().unwrap();
+}
+
+/// The feed in its own process, killed when the test ends.
+pub struct Feed {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Feed {
+    pub fn start(data: &Path) -> Feed {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_charon"))
+            .args(["feed", arg(data), "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the feed starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("the feed prints its address").unwrap();
+        let address = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected feed output {first:?}"))
+            .to_string();
+        Feed { child, address }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
