@@ -110,6 +110,48 @@ fn an_unknown_indicator_is_located_in_its_template() {
 }
 
 #[test]
+fn template_parameters_are_checked_where_they_are_used() {
+    let dir = workspace();
+    std::fs::write(
+        dir.path().join("params.toml"),
+        "name = \"params\"\n\n[params]\nfast = 10\nslow = 20.5\n\n[long]\nentry = \"ema(close, $fast) crosses_above ema(close, $slow)\"\nexit = \"rsi(close, $fats) > 70\"\n",
+    )
+    .unwrap();
+    let lines = errors(
+        dir.path(),
+        "bot.toml",
+        &ONE_PAIR.replace("ema_cross.toml", "params.toml"),
+    );
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    // `$slow` is 20.5, not a period; `$fats` is no parameter at all.
+    assert!(
+        lines[0].ends_with(
+            "params.toml:8:53: long.entry: `ema`'s period must be a whole number ≥ 1, not 20.5"
+        ),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].ends_with(
+            "params.toml:9:20: long.exit: unknown parameter `$fats`; its [params] are $fast, $slow"
+        ),
+        "{lines:?}"
+    );
+    std::fs::write(
+        dir.path().join("params.toml"),
+        "name = \"params\"\n\n[params]\nfast = 10\nslow = 20\n\n[long]\nentry = \"ema(close, $fast) crosses_above ema(close, $slow)\"\n",
+    )
+    .unwrap();
+    let path = dir.path().join("ok.toml");
+    std::fs::write(&path, ONE_PAIR.replace("ema_cross.toml", "params.toml")).unwrap();
+    let out = check(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn a_bad_number() {
     let dir = workspace();
     let lines = errors(

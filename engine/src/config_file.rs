@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use charon_actors::config::{validate, Config, StrategyTemplate};
-use charon_actors::strategy::expr::{parse_condition, Condition};
+use charon_actors::strategy::expr::{parse_condition_with, Condition};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -308,7 +308,7 @@ fn load_template(path: &Path) -> Result<Strategy, TemplateError> {
     }
     let mut compile = |field: &str, text: Option<&String>| -> Option<Condition> {
         let text = text?;
-        match parse_condition(text) {
+        match parse_condition_with(text, &template.params) {
             Ok(condition) => Some(condition),
             Err(e) => {
                 let offset = source

@@ -15,6 +15,10 @@ pub struct StrategyTemplate {
     /// signal-flip exit.
     #[serde(default)]
     pub short: Option<RuleSet>,
+    /// Numbers the rules use as `$name` (periods, thresholds), so a run or a sweep can vary
+    /// them without editing the rules.
+    #[serde(default)]
+    pub params: crate::strategy::expr::TemplateParams,
 }
 
 /// When to enter and (optionally, besides the pair's exits) when to leave.

@@ -7,7 +7,7 @@
 use crate::config::StrategyTemplate;
 
 use super::eval::{EvalError, Evaluator};
-use super::expr::{parse_rules, ExprError};
+use super::expr::{parse_rules_with, ExprError};
 
 /// Which of a template's rules fired on a bar.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,10 +60,12 @@ impl StrategyRules {
         }
         let conditions: Vec<&str> = texts.iter().map(|(_, text)| *text).collect();
         let compiled =
-            parse_rules(&conditions).map_err(|(index, error)| RulesError::Condition {
-                template: template.name.clone(),
-                rule: texts[index].0,
-                error,
+            parse_rules_with(&conditions, &template.params).map_err(|(index, error)| {
+                RulesError::Condition {
+                    template: template.name.clone(),
+                    rule: texts[index].0,
+                    error,
+                }
             })?;
         let evaluator = Evaluator::new(compiled).map_err(|error| RulesError::Eval {
             template: template.name.clone(),

@@ -1,6 +1,6 @@
 //! Tokens of the condition language, each with the line and column it starts at.
 
-use super::{ExprError, Pos};
+use super::{ExprError, Pos, TemplateParams};
 
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub enum Token {
@@ -52,8 +52,9 @@ fn symbol(token: &Token) -> &'static str {
     }
 }
 
-/// Splits `text` into tokens; the end of input is where the returned list stops.
-pub fn tokenize(text: &str) -> Result<Vec<(Token, Pos)>, ExprError> {
+/// Splits `text` into tokens; the end of input is where the returned list stops. A parameter
+/// reference `$name` becomes the number `params` gives it.
+pub fn tokenize(text: &str, params: &TemplateParams) -> Result<Vec<(Token, Pos)>, ExprError> {
     let mut tokens = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let (mut i, mut line, mut column) = (0, 1, 1);
@@ -92,6 +93,31 @@ pub fn tokenize(text: &str) -> Result<Vec<(Token, Pos)>, ExprError> {
                     .parse::<f64>()
                     .map_err(|_| ExprError::new(pos, format!("`{literal}` is not a number")))?;
                 tokens.push((Token::Number(value), pos));
+            }
+            '$' => {
+                let start = i + 1;
+                i = start;
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                column += i - start + 1;
+                let name: String = chars[start..i].iter().collect();
+                if name.is_empty() {
+                    return Err(ExprError::new(
+                        pos,
+                        "`$` must be followed by a parameter's name, e.g. `$fast`".into(),
+                    ));
+                }
+                let value = params.get(&name).ok_or_else(|| {
+                    let known: Vec<String> = params.keys().map(|k| format!("${k}")).collect();
+                    let known = if known.is_empty() {
+                        "the template has no [params]".to_string()
+                    } else {
+                        format!("its [params] are {}", known.join(", "))
+                    };
+                    ExprError::new(pos, format!("unknown parameter `${name}`; {known}"))
+                })?;
+                tokens.push((Token::Number(*value), pos));
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
                 let start = i;

@@ -9,6 +9,7 @@ pub mod check;
 mod lexer;
 mod parser;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 pub use check::{CompiledRules, Condition, IndicatorCall, Node, Param, Signature, CATALOGUE};
@@ -21,6 +22,10 @@ pub struct Pos {
     pub line: usize,
     pub column: usize,
 }
+
+/// A template's named numbers (`[params]`), which its conditions use as `$name`: one template
+/// can then be run (or swept) with other periods and thresholds without editing its rules.
+pub type TemplateParams = BTreeMap<String, f64>;
 
 /// What is wrong with a condition, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,18 +47,31 @@ impl fmt::Display for Pos {
     }
 }
 
-/// Parses and checks a condition.
+/// Parses and checks a condition that uses no parameters.
 pub fn parse_condition(text: &str) -> Result<Condition, ExprError> {
-    check::compile(&parse(text)?)
+    parse_condition_with(text, &TemplateParams::new())
+}
+
+/// Parses and checks a condition, `$name` standing for `params[name]`.
+pub fn parse_condition_with(text: &str, params: &TemplateParams) -> Result<Condition, ExprError> {
+    check::compile(&parse(text, params)?)
 }
 
 /// Parses and checks several conditions (a template's rules) into one slot table, so an
 /// indicator call that several rules make is computed once. The error carries the index in
 /// `texts` of the first condition that fails.
 pub fn parse_rules(texts: &[&str]) -> Result<CompiledRules, (usize, ExprError)> {
+    parse_rules_with(texts, &TemplateParams::new())
+}
+
+/// [`parse_rules`] with `$name` standing for `params[name]`.
+pub fn parse_rules_with(
+    texts: &[&str],
+    params: &TemplateParams,
+) -> Result<CompiledRules, (usize, ExprError)> {
     let mut exprs = Vec::with_capacity(texts.len());
     for (index, text) in texts.iter().enumerate() {
-        match parse(text) {
+        match parse(text, params) {
             Ok(expr) => exprs.push(expr),
             Err(error) => {
                 // Report the first condition that fails, checking included.
@@ -68,8 +86,8 @@ pub fn parse_rules(texts: &[&str]) -> Result<CompiledRules, (usize, ExprError)> 
 }
 
 /// Lexes and parses `text`, without checking it.
-fn parse(text: &str) -> Result<ast::Expr, ExprError> {
-    let tokens = lexer::tokenize(text)?;
+fn parse(text: &str, params: &TemplateParams) -> Result<ast::Expr, ExprError> {
+    let tokens = lexer::tokenize(text, params)?;
     let end = end_of(text);
     parser::Parser::new(tokens, end).parse()
 }

@@ -177,7 +177,7 @@ fn errors_point_at_the_offending_token() {
         "`and`'s right side must be true/false",
     );
     assert_error("not close", 1, 5, "the operand of `not` must be true/false");
-    assert_error("close > open $", 1, 14, "unexpected character `$`");
+    assert_error("close > open @", 1, 14, "unexpected character `@`");
     assert_error("", 1, 1, "empty condition");
     assert_error(
         "macd(close, 26, 12, 9).macd > 0",
@@ -215,4 +215,35 @@ fn rules_compiled_together_share_slots_and_crossing_numbers() {
     let (index, error) = parse_rules(&["close > 1", "rsi(close) < 1"]).unwrap_err();
     assert_eq!((index, error.pos.column), (1, 1));
     assert!(parse_rules(&[]).unwrap().roots.is_empty());
+}
+
+#[test]
+fn parameters_stand_for_their_numbers_and_unknown_ones_are_named() {
+    let mut params = TemplateParams::new();
+    params.insert("fast".into(), 10.0);
+    params.insert("level".into(), 70.5);
+    let with = parse_condition_with("ema(close, $fast) > $level", &params).unwrap();
+    let literal = parse_condition("ema(close, 10) > 70.5").unwrap();
+    assert_eq!(with, literal);
+
+    let e = parse_condition_with("rsi(close, 14) < $lvl", &params).unwrap_err();
+    assert_eq!((e.pos.line, e.pos.column), (1, 18));
+    assert_eq!(
+        e.message,
+        "unknown parameter `$lvl`; its [params] are $fast, $level"
+    );
+    let e = parse_condition("close > $x").unwrap_err();
+    assert!(
+        e.message.ends_with("the template has no [params]"),
+        "{}",
+        e.message
+    );
+    let e = parse_condition_with("close > $ 1", &params).unwrap_err();
+    assert_eq!(
+        (e.pos.column, e.message.contains("parameter's name")),
+        (9, true)
+    );
+    // Columns after a parameter stay right.
+    let e = parse_condition_with("ema(close, $fast) > emma(close, 3)", &params).unwrap_err();
+    assert_eq!(e.pos.column, 21);
 }
