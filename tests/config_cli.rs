@@ -212,3 +212,36 @@ fn a_missing_template_and_an_unreadable_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("absent.toml: cannot read"));
 }
+
+#[test]
+fn an_option_its_conventions_profile_sets_otherwise_is_located() {
+    let dir = workspace();
+    let text = format!(
+        "{ONE_PAIR}\n[simulation]\nconventions = \"freqtrade\"\ntaker_fee_pct = 0.1\ngap_fill = \"open\"\n"
+    );
+    let lines = errors(dir.path(), "p.toml", &text);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].ends_with(
+            "p.toml:14:1: simulation.gap_fill: conventions = \"freqtrade\" sets gap_fill = \
+             \"level\": remove the key, or the profile and set each option yourself"
+        ),
+        "{lines:?}"
+    );
+
+    // The profile alone, or with its own values, is valid.
+    for extra in ["", "gap_fill = \"level\"\n"] {
+        let path = dir.path().join("ok.toml");
+        std::fs::write(
+            &path,
+            format!("{ONE_PAIR}\n[simulation]\nconventions = \"freqtrade\"\n{extra}"),
+        )
+        .unwrap();
+        let out = check(&path);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

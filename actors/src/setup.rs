@@ -83,6 +83,7 @@ pub fn build_actors(
                 initial_equity: bot.initial_capital,
                 fill_at: config.simulation.fill,
                 taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
+                intrabar: config.simulation.intrabar(),
             };
             let pair = Pair::new(setup).map_err(|source| SetupError::Bars {
                 pair: symbol,

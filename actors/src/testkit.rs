@@ -1,7 +1,8 @@
 //! Shorthands the actors' tests share: exact decimals from text, the symbols they trade, and
 //! the check that an actor's `kinds` agree with its `concerns`.
 
-use charon_events::{ActorId, BotId, Money, Origin, Price, Quantity, Symbol};
+use charon_events::payload::market::{Bar, Interval};
+use charon_events::{ActorId, BotId, Money, Origin, Price, Quantity, Symbol, Timestamp};
 use rust_decimal::Decimal;
 
 pub fn d(text: &str) -> Decimal {
@@ -18,6 +19,21 @@ pub fn q(text: &str) -> Quantity {
 
 pub fn m(text: &str) -> Money {
     Money(d(text))
+}
+
+/// A closed one-hour bar from its prices.
+pub fn hour_bar(open: &str, high: &str, low: &str, close: &str) -> Bar {
+    Bar {
+        interval: Interval(3600),
+        open_time: Timestamp::from_millis(1_700_000_000_000),
+        open: p(open),
+        high: p(high),
+        low: p(low),
+        close: p(close),
+        volume: Quantity::new(1, 0),
+        trades: None,
+        closed: true,
+    }
 }
 
 pub fn btc() -> Symbol {

@@ -16,6 +16,6 @@ pub use bot::{AddOnConfig, BotConfig, Config, MarketKind, PairConfig, PerTrade, 
 pub use exits::ExitConfig;
 pub use gates::GatesConfig;
 pub use risk::RiskConfig;
-pub use simulation::{FillAt, SimulationConfig};
+pub use simulation::{FillAt, Profile, ProfileConflict, ProfileSettings, SimulationConfig};
 pub use template::{RuleSet, StrategyTemplate};
 pub use validate::{validate, Invalid};

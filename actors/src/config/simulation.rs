@@ -1,11 +1,19 @@
 //! The `[simulation]` table: how the simulated exchange of paper and backtest runs fills
-//! orders (timing, slippage, fees). Optional; the defaults are those of
-//! [`FillModel::default`](crate::exchange::FillModel).
+//! orders (timing, slippage, fees, and the intrabar conventions where engines differ), and the
+//! `conventions` profiles that set those conventions at once. Optional; the defaults are
+//! those of [`FillModel::default`](crate::exchange::FillModel).
+//!
+//! A profile sets every option it names ([`Profile::settings`]); an option also set in the
+//! file must agree with the profile, or `validate` reports it at the option's path. Without a
+//! profile each option takes its own default.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::exchange::{FillModel, FillModelError, FillTiming};
+use crate::exchange::{
+    FillModel, FillModelError, FillTiming, GapFill, Intrabar, IntrabarOrder, TakeProfitAt,
+    TrailingUpdate,
+};
 use charon_events::Rate;
 
 /// When a market order decided at a bar's close fills (docs/BACKTESTING.md).
@@ -19,9 +27,64 @@ pub enum FillAt {
     SameBarClose,
 }
 
+/// A named set of conventions (docs/BACKTESTING.md).
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// charon's own defaults.
+    Charon,
+    /// Freqtrade's documented backtesting assumptions, as far as charon can express them.
+    Freqtrade,
+}
+
+/// What a profile sets: the value of every option it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileSettings {
+    pub fill: FillAt,
+    /// `None`: the profile leaves slippage to the file.
+    pub slippage_bps: Option<Decimal>,
+    pub intrabar: Intrabar,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Charon => "charon",
+            Profile::Freqtrade => "freqtrade",
+        }
+    }
+
+    /// The options this profile sets.
+    pub fn settings(self) -> ProfileSettings {
+        match self {
+            Profile::Charon => ProfileSettings {
+                fill: FillAt::NextBarOpen,
+                slippage_bps: None,
+                intrabar: Intrabar::default(),
+            },
+            // Entries and exit signals at the next candle's open; no slippage; a stop at its
+            // price whenever the candle reaches it; stoploss → ROI → trailing; ROI after
+            // fees; trailing moved by the high first.
+            Profile::Freqtrade => ProfileSettings {
+                fill: FillAt::NextBarOpen,
+                slippage_bps: Some(Decimal::ZERO),
+                intrabar: Intrabar {
+                    gap_fill: GapFill::Level,
+                    order: IntrabarOrder::StopLossFirst,
+                    take_profit: TakeProfitAt::Roi,
+                    trailing: TrailingUpdate::HighFirst,
+                },
+            },
+        }
+    }
+}
+
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationConfig {
+    /// A profile setting the options below at once; none: each option's own default.
+    #[serde(default)]
+    pub conventions: Option<Profile>,
     #[serde(default)]
     pub fill: FillAt,
     /// Against the taker, in basis points of the reference price.
@@ -33,6 +96,18 @@ pub struct SimulationConfig {
     /// Fee of a taker fill (every market, stop and take-profit order), percent of notional.
     #[serde(default = "default_taker_fee_pct")]
     pub taker_fee_pct: Decimal,
+    /// Where a stop or target fills when the bar opens beyond it.
+    #[serde(default)]
+    pub gap_fill: Option<GapFill>,
+    /// Which level wins a bar whose range holds both.
+    #[serde(default)]
+    pub intrabar_order: Option<IntrabarOrder>,
+    /// What `take_profit_pct` means.
+    #[serde(default)]
+    pub take_profit: Option<TakeProfitAt>,
+    /// When trailing levels move.
+    #[serde(default)]
+    pub trailing: Option<TrailingUpdate>,
 }
 
 /// Binance USD-M futures' base tier, as [`FillModel::default`].
@@ -51,11 +126,102 @@ impl Default for SimulationConfig {
             slippage_bps: Decimal::ZERO,
             maker_fee_pct: default_maker_fee_pct(),
             taker_fee_pct: default_taker_fee_pct(),
+            conventions: None,
+            gap_fill: None,
+            intrabar_order: None,
+            take_profit: None,
+            trailing: None,
         }
     }
 }
 
+/// A unit variant as the file spells it: `StopLossFirst` → `"stop_loss_first"`.
+fn quoted(value: impl std::fmt::Debug) -> String {
+    let mut text = String::from('"');
+    for (i, c) in format!("{value:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            text.push('_');
+        }
+        text.push(c.to_ascii_lowercase());
+    }
+    text.push('"');
+    text
+}
+
+/// An option set in the file that its profile sets to another value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileConflict {
+    /// The option's key in `[simulation]`.
+    pub key: &'static str,
+    pub profile: Profile,
+    /// The profile's value, as it would be written in the file.
+    pub expected: String,
+}
+
 impl SimulationConfig {
+    /// The intrabar conventions: each option as set, else as the profile sets it, else its
+    /// default.
+    pub fn intrabar(&self) -> Intrabar {
+        let base = self
+            .conventions
+            .map_or_else(Intrabar::default, |profile| profile.settings().intrabar);
+        Intrabar {
+            gap_fill: self.gap_fill.unwrap_or(base.gap_fill),
+            order: self.intrabar_order.unwrap_or(base.order),
+            take_profit: self.take_profit.unwrap_or(base.take_profit),
+            trailing: self.trailing.unwrap_or(base.trailing),
+        }
+    }
+
+    /// The options set in the file that disagree with the profile.
+    pub fn profile_conflicts(&self) -> Vec<ProfileConflict> {
+        let Some(profile) = self.conventions else {
+            return Vec::new();
+        };
+        let wanted = profile.settings();
+        let mut conflicts = Vec::new();
+        let mut differ = |key: &'static str, set: bool, expected: String| {
+            if set {
+                conflicts.push(ProfileConflict {
+                    key,
+                    profile,
+                    expected,
+                });
+            }
+        };
+        differ("fill", self.fill != wanted.fill, quoted(wanted.fill));
+        if let Some(slippage) = wanted.slippage_bps {
+            differ(
+                "slippage_bps",
+                self.slippage_bps != slippage,
+                slippage.to_string(),
+            );
+        }
+        let intrabar = wanted.intrabar;
+        differ(
+            "gap_fill",
+            self.gap_fill.is_some_and(|set| set != intrabar.gap_fill),
+            quoted(intrabar.gap_fill),
+        );
+        differ(
+            "intrabar_order",
+            self.intrabar_order.is_some_and(|set| set != intrabar.order),
+            quoted(intrabar.order),
+        );
+        differ(
+            "take_profit",
+            self.take_profit
+                .is_some_and(|set| set != intrabar.take_profit),
+            quoted(intrabar.take_profit),
+        );
+        differ(
+            "trailing",
+            self.trailing.is_some_and(|set| set != intrabar.trailing),
+            quoted(intrabar.trailing),
+        );
+        conflicts
+    }
+
     /// The fill model these settings describe.
     pub fn fill_model(&self) -> Result<FillModel, FillModelError> {
         let timing = match self.fill {
@@ -69,6 +235,7 @@ impl SimulationConfig {
             fraction(self.maker_fee_pct),
             fraction(self.taker_fee_pct),
         )
+        .map(|model| model.with_intrabar(self.intrabar()))
     }
 }
 
@@ -95,5 +262,124 @@ mod tests {
         assert_eq!(model.taker_fee(), Rate::new(1, 3));
         assert_eq!(model.maker_fee(), Rate::ZERO);
         assert_eq!(model.slippage_bps(), Decimal::TWO);
+    }
+
+    fn parse(text: &str) -> SimulationConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn without_keys_the_conventions_are_the_defaults() {
+        let config = parse("");
+        assert_eq!(config.conventions, None);
+        assert_eq!(config.intrabar(), Intrabar::default());
+        assert_eq!(config.profile_conflicts(), []);
+        let defaults = Intrabar {
+            gap_fill: GapFill::Open,
+            order: IntrabarOrder::StopFirst,
+            take_profit: TakeProfitAt::Price,
+            trailing: TrailingUpdate::BarClose,
+        };
+        assert_eq!(Intrabar::default(), defaults);
+        assert_eq!(parse("conventions = \"charon\"").intrabar(), defaults);
+        assert_eq!(
+            parse("conventions = \"charon\"").fill_model().unwrap(),
+            FillModel::default()
+        );
+    }
+
+    #[test]
+    fn each_option_parses_alone() {
+        let config = parse(
+            "gap_fill = \"level\"\nintrabar_order = \"nearer_open\"\n\
+             take_profit = \"roi\"\ntrailing = \"high_first\"",
+        );
+        let intrabar = Intrabar {
+            gap_fill: GapFill::Level,
+            order: IntrabarOrder::NearerOpen,
+            take_profit: TakeProfitAt::Roi,
+            trailing: TrailingUpdate::HighFirst,
+        };
+        assert_eq!(config.intrabar(), intrabar);
+        assert_eq!(config.fill_model().unwrap().intrabar(), intrabar);
+        for (text, order) in [
+            ("stop_first", IntrabarOrder::StopFirst),
+            ("target_first", IntrabarOrder::TargetFirst),
+            ("stop_loss_first", IntrabarOrder::StopLossFirst),
+        ] {
+            assert_eq!(
+                parse(&format!("intrabar_order = \"{text}\""))
+                    .intrabar()
+                    .order,
+                order
+            );
+        }
+        assert!(toml::from_str::<SimulationConfig>("gap_fill = \"close\"").is_err());
+        assert!(toml::from_str::<SimulationConfig>("conventions = \"backtrader\"").is_err());
+    }
+
+    #[test]
+    fn the_freqtrade_profile_sets_its_conventions() {
+        let config = parse("conventions = \"freqtrade\"\ntaker_fee_pct = 0.1");
+        assert_eq!(config.intrabar(), Profile::Freqtrade.settings().intrabar);
+        assert_eq!(
+            config.intrabar(),
+            Intrabar {
+                gap_fill: GapFill::Level,
+                order: IntrabarOrder::StopLossFirst,
+                take_profit: TakeProfitAt::Roi,
+                trailing: TrailingUpdate::HighFirst,
+            }
+        );
+        let model = config.fill_model().unwrap();
+        assert_eq!(model.timing(), FillTiming::NextBarOpen);
+        assert_eq!(model.slippage_bps(), Decimal::ZERO);
+        // One fee for both sides: every simulated fill is a taker.
+        assert_eq!(model.taker_fee(), Rate::new(1, 3));
+        assert_eq!(config.profile_conflicts(), []);
+        // Repeating a profile's own value is allowed.
+        let config = parse(
+            "conventions = \"freqtrade\"\ngap_fill = \"level\"\nfill = \"next_bar_open\"\n\
+             slippage_bps = 0",
+        );
+        assert_eq!(config.profile_conflicts(), []);
+    }
+
+    #[test]
+    fn an_option_the_profile_sets_otherwise_is_a_conflict() {
+        let config = parse(
+            "conventions = \"freqtrade\"\nfill = \"same_bar_close\"\nslippage_bps = 2\n\
+             gap_fill = \"open\"\nintrabar_order = \"stop_first\"\ntake_profit = \"price\"\n\
+             trailing = \"bar_close\"",
+        );
+        let found: Vec<(&str, String)> = config
+            .profile_conflicts()
+            .into_iter()
+            .map(|conflict| (conflict.key, conflict.expected))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("fill", "\"next_bar_open\"".to_string()),
+                ("slippage_bps", "0".into()),
+                ("gap_fill", "\"level\"".into()),
+                ("intrabar_order", "\"stop_loss_first\"".into()),
+                ("take_profit", "\"roi\"".into()),
+                ("trailing", "\"high_first\"".into()),
+            ]
+        );
+        // The explicit value still wins over the profile's (the run refuses to start anyway).
+        assert_eq!(config.intrabar().gap_fill, GapFill::Open);
+        let config = parse("conventions = \"charon\"\ntrailing = \"high_first\"\nslippage_bps = 3");
+        let found: Vec<&str> = config
+            .profile_conflicts()
+            .iter()
+            .map(|conflict| conflict.key)
+            .collect();
+        assert_eq!(found, ["trailing"], "charon leaves slippage to the file");
+        // Without a profile every option is free.
+        let config =
+            parse("trailing = \"high_first\"\nslippage_bps = 3\nfill = \"same_bar_close\"");
+        assert_eq!(config.profile_conflicts(), []);
     }
 }

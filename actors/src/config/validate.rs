@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::bot::{BotConfig, Config, MarketKind, PairConfig, PerTrade};
 use super::simulation::SimulationConfig;
+use crate::exchange::{GapFill, TrailingUpdate};
 
 /// A problem with one field. `path` is like `bot[0].pair[1].exits.stop_loss_pct`.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,31 @@ fn check_simulation(check: &mut Checker, simulation: &SimulationConfig) {
                 format!("{pct} is outside [0, 100) (maker rebates are not modelled)"),
             );
         }
+    }
+    let conflicts = simulation.profile_conflicts();
+    let conflicting = !conflicts.is_empty();
+    for conflict in conflicts {
+        let profile = conflict.profile.name();
+        check.fail(
+            format!("simulation.{}", conflict.key),
+            format!(
+                "conventions = \"{profile}\" sets {} = {}: remove the key, or the profile \
+                 and set each option yourself",
+                conflict.key, conflict.expected
+            ),
+        );
+    }
+    // A conflict is the cause of any mismatch the profile's values would show here.
+    let intrabar = simulation.intrabar();
+    if !conflicting
+        && intrabar.trailing == TrailingUpdate::HighFirst
+        && intrabar.gap_fill != GapFill::Level
+    {
+        check.fail(
+            "simulation.trailing".into(),
+            "\"high_first\" needs gap_fill = \"level\": a stop that a bar's high moved above \
+             its open could not be told from a gap through it",
+        );
     }
 }
 
@@ -287,5 +313,30 @@ mod tests {
             found,
             ["simulation.slippage_bps", "simulation.taker_fee_pct"]
         );
+    }
+
+    #[test]
+    fn profile_conflicts_and_trailing_high_first_are_checked() {
+        let mut config = config("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }");
+        config.simulation.conventions = Some(crate::config::Profile::Freqtrade);
+        assert_eq!(validate(&config), []);
+        config.simulation.gap_fill = Some(GapFill::Open);
+        let found = validate(&config);
+        let paths: Vec<&str> = found.iter().map(|invalid| invalid.path.as_str()).collect();
+        assert_eq!(paths, ["simulation.gap_fill"], "{found:?}");
+        assert_eq!(
+            found[0].message,
+            "conventions = \"freqtrade\" sets gap_fill = \"level\": remove the key, or the \
+             profile and set each option yourself"
+        );
+        config.simulation.conventions = None;
+        config.simulation.gap_fill = None;
+        config.simulation.trailing = Some(TrailingUpdate::HighFirst);
+        let found = validate(&config);
+        let paths: Vec<&str> = found.iter().map(|invalid| invalid.path.as_str()).collect();
+        assert_eq!(paths, ["simulation.trailing"]);
+        assert!(found[0].message.contains("needs gap_fill = \"level\""));
+        config.simulation.gap_fill = Some(GapFill::Level);
+        assert_eq!(validate(&config), []);
     }
 }

@@ -19,28 +19,24 @@
 //!   0.02% and taker 0.05%, are Binance USD-M futures' base tier (VIP 0, no BNB discount); they
 //!   are configuration defaults, not facts about any account (Binance spot's base tier is 0.1%
 //!   for both). Rates must not be negative: maker rebates are out of scope.
-//! - **Stops and take-profits inside a bar** ([`bar_exit`]): only open, high, low and close are
-//!   known, not the path between them. A level is touched when the bar reaches it or goes
-//!   beyond (`low ≤ stop` for a long). If the bar **opens** beyond the stop (a gap through it),
-//!   the exit fills at the open, which is worse than the stop; otherwise if it opens beyond the
-//!   target, at the open, which is better than the target (the open is a traded price). Otherwise,
-//!   when the bar's range holds **both** the stop and the target, the **stop wins**: the path
-//!   could have touched either first, and assuming the loss is the conservative choice. Else the
-//!   level touched fills at exactly its own price. [`bar_exit`] returns that price before
-//!   slippage; stop-market and take-profit-market orders execute as takers, so the caller
-//!   applies [`FillModel::market_price`] and the taker fee. Bars are taken as valid
-//!   (`low ≤ open, close ≤ high`), which the importers enforce.
+//! - **Stops and take-profits inside a bar** follow the run's [`Intrabar`] conventions
+//!   (where a level fills when the bar opens beyond it, which level wins a bar that reaches
+//!   both, what a take-profit percentage means): see [`super::intrabar`]. The defaults: a gap
+//!   through a level fills at the open, the stop wins a bar that reaches both, else the level
+//!   touched fills at exactly its own price. Stop-market and take-profit-market orders execute
+//!   as takers, so the caller applies [`FillModel::market_price`] and the taker fee.
 //!
 //! Everything here is exact decimal arithmetic (see [`exact`]); the only roundings are the
 //! booking precisions above ([`PRICE_DP`], [`FEE_DP`]), each in the direction that costs the
 //! trader.
 
 use charon_events::payload::market::Bar;
-use charon_events::payload::order::{Liquidity, PositionSide, Side};
+use charon_events::payload::order::{Liquidity, Side};
 use charon_events::{Money, Price, Quantity, Rate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::exact::{self, Inexact};
+use super::intrabar::Intrabar;
 
 /// Decimal places a computed price (slippage, stop and target levels) is rounded to. Venues
 /// trade on a tick grid; without the instrument's tick size, 8 places keeps every fill value
@@ -98,13 +94,17 @@ pub enum FillModelError {
     Inexact(#[from] Inexact),
 }
 
-/// The simulated exchange's fill assumptions: timing, slippage and fee rates.
+/// The simulated exchange's fill assumptions: timing, slippage, fee rates and the intrabar
+/// conventions.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FillModel {
     timing: FillTiming,
     slippage_bps: Decimal,
     maker_fee: Rate,
     taker_fee: Rate,
+    /// Absent from snapshots taken before it existed: those runs used the defaults.
+    #[serde(default)]
+    intrabar: Intrabar,
 }
 
 impl Default for FillModel {
@@ -115,6 +115,7 @@ impl Default for FillModel {
             slippage_bps: Decimal::ZERO,
             maker_fee: Rate::new(2, 4),
             taker_fee: Rate::new(5, 4),
+            intrabar: Intrabar::default(),
         }
     }
 }
@@ -140,7 +141,18 @@ impl FillModel {
             slippage_bps,
             maker_fee,
             taker_fee,
+            intrabar: Intrabar::default(),
         })
+    }
+
+    /// The same model with the intrabar conventions `intrabar`.
+    pub fn with_intrabar(self, intrabar: Intrabar) -> Self {
+        Self { intrabar, ..self }
+    }
+
+    /// Where stops and targets fill inside a bar.
+    pub fn intrabar(&self) -> Intrabar {
+        self.intrabar
     }
 
     pub fn timing(&self) -> FillTiming {
@@ -200,177 +212,10 @@ impl FillModel {
     }
 }
 
-/// Whether a position's stop or take-profit fills inside `bar`, and at what price (before
-/// slippage): a gap through the stop fills at the open, then a gap through the target at the
-/// open, then the stop wins when both lie in the bar's range, else the level touched fills at
-/// its own price. A long's stop is below and its target above; a short's the other way round.
-pub fn bar_exit(
-    side: PositionSide,
-    bar: &Bar,
-    stop: Option<Price>,
-    target: Option<Price>,
-) -> Option<(Price, ExitKind)> {
-    // A stop is reached at or past its level in the losing direction, a target in the winning one.
-    let stop_beyond = |price: Price, stop: Price| match side {
-        PositionSide::Long => price <= stop,
-        PositionSide::Short => price >= stop,
-    };
-    let target_beyond = |price: Price, target: Price| match side {
-        PositionSide::Long => price >= target,
-        PositionSide::Short => price <= target,
-    };
-    // The bar's most adverse and most favourable prices for the position.
-    let (adverse, favourable) = match side {
-        PositionSide::Long => (bar.low, bar.high),
-        PositionSide::Short => (bar.high, bar.low),
-    };
-    if let Some(stop) = stop {
-        if stop_beyond(bar.open, stop) {
-            return Some((bar.open, ExitKind::StopLoss));
-        }
-    }
-    if let Some(target) = target {
-        if target_beyond(bar.open, target) {
-            return Some((bar.open, ExitKind::TakeProfit));
-        }
-    }
-    if let Some(stop) = stop {
-        if stop_beyond(adverse, stop) {
-            return Some((stop, ExitKind::StopLoss));
-        }
-    }
-    if let Some(target) = target {
-        if target_beyond(favourable, target) {
-            return Some((target, ExitKind::TakeProfit));
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use charon_events::payload::market::Interval;
-    use charon_events::Timestamp;
-
-    fn p(text: &str) -> Price {
-        text.parse().unwrap()
-    }
-
-    fn bar(open: &str, high: &str, low: &str, close: &str) -> Bar {
-        Bar {
-            interval: Interval(3600),
-            open_time: Timestamp::from_millis(1_700_000_000_000),
-            open: p(open),
-            high: p(high),
-            low: p(low),
-            close: p(close),
-            volume: Quantity::new(1, 0),
-            trades: None,
-            closed: true,
-        }
-    }
-
-    fn exit(side: PositionSide, b: &Bar, stop: &str, target: &str) -> Option<(Price, ExitKind)> {
-        bar_exit(side, b, Some(p(stop)), Some(p(target)))
-    }
-
-    use ExitKind::{StopLoss, TakeProfit};
-    use PositionSide::{Long, Short};
-
-    #[test]
-    fn long_gap_through_stop_fills_at_the_open() {
-        let b = bar("94", "96", "90", "92");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("94"), StopLoss)));
-    }
-
-    #[test]
-    fn long_gap_through_target_fills_at_the_open() {
-        let b = bar("112", "115", "94", "113");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("112"), TakeProfit)));
-    }
-
-    #[test]
-    fn long_both_touched_the_stop_wins() {
-        let b = bar("100", "111", "94", "105");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("95"), StopLoss)));
-    }
-
-    #[test]
-    fn long_only_target_fills_at_the_target() {
-        let b = bar("100", "111", "97", "108");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("110"), TakeProfit)));
-    }
-
-    #[test]
-    fn long_only_stop_fills_at_the_stop() {
-        let b = bar("100", "105", "94", "96");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("95"), StopLoss)));
-    }
-
-    #[test]
-    fn long_neither_touched_stays_open() {
-        let b = bar("100", "109.99", "95.01", "101");
-        assert_eq!(exit(Long, &b, "95", "110"), None);
-        assert_eq!(bar_exit(Long, &b, None, None), None);
-    }
-
-    #[test]
-    fn long_touching_a_level_exactly_triggers_it() {
-        let b = bar("100", "110", "96", "101");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("110"), TakeProfit)));
-        let b = bar("100", "109", "95", "101");
-        assert_eq!(exit(Long, &b, "95", "110"), Some((p("95"), StopLoss)));
-    }
-
-    #[test]
-    fn short_gap_through_stop_fills_at_the_open() {
-        let b = bar("106", "108", "104", "107");
-        assert_eq!(exit(Short, &b, "105", "90"), Some((p("106"), StopLoss)));
-    }
-
-    #[test]
-    fn short_gap_through_target_fills_at_the_open() {
-        let b = bar("88", "106", "85", "87");
-        assert_eq!(exit(Short, &b, "105", "90"), Some((p("88"), TakeProfit)));
-    }
-
-    #[test]
-    fn short_both_touched_the_stop_wins() {
-        let b = bar("100", "106", "89", "95");
-        assert_eq!(exit(Short, &b, "105", "90"), Some((p("105"), StopLoss)));
-    }
-
-    #[test]
-    fn short_only_target_fills_at_the_target() {
-        let b = bar("100", "104", "89", "91");
-        assert_eq!(exit(Short, &b, "105", "90"), Some((p("90"), TakeProfit)));
-    }
-
-    #[test]
-    fn short_only_stop_fills_at_the_stop() {
-        let b = bar("100", "106", "95", "104");
-        assert_eq!(exit(Short, &b, "105", "90"), Some((p("105"), StopLoss)));
-    }
-
-    #[test]
-    fn short_neither_touched_stays_open() {
-        let b = bar("100", "104.99", "90.01", "99");
-        assert_eq!(exit(Short, &b, "105", "90"), None);
-    }
-
-    #[test]
-    fn a_single_level_works_alone() {
-        let b = bar("100", "111", "94", "105");
-        assert_eq!(
-            bar_exit(Long, &b, None, Some(p("110"))),
-            Some((p("110"), TakeProfit))
-        );
-        assert_eq!(
-            bar_exit(Short, &b, Some(p("110")), None),
-            Some((p("110"), StopLoss))
-        );
-    }
+    use crate::testkit::{hour_bar as bar, p};
 
     #[test]
     fn slippage_moves_the_price_against_the_taker() {

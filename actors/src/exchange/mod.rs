@@ -7,6 +7,7 @@
 pub mod account;
 pub mod exact;
 pub mod fill_model;
+pub mod intrabar;
 pub mod simulator;
 
 #[cfg(test)]
@@ -17,5 +18,8 @@ pub use account::{
     Valuation, AVG_ENTRY_DP, DEFAULT_MAINTENANCE_MARGIN_RATE, FUNDING_DP, MARGIN_DP,
 };
 pub use exact::Inexact;
-pub use fill_model::{bar_exit, ExitKind, FillModel, FillModelError, FillTiming, FEE_DP};
+pub use fill_model::{ExitKind, FillModel, FillModelError, FillTiming, FEE_DP};
+pub use intrabar::{
+    roi_target, ExitLevels, GapFill, Intrabar, IntrabarOrder, TakeProfitAt, TrailingUpdate,
+};
 pub use simulator::SimulatedExchange;

@@ -10,9 +10,9 @@
 //!   never fill (their open is in the past). With same-bar-close timing they fill at once at
 //!   the latest input's close (a trade's price). Slippage and the taker fee apply.
 //! - **Stop-market and take-profit-market** orders fill at once against the latest market
-//!   input of their symbol (the bar or trade on which the Pair saw the level reached), at
-//!   [`bar_exit`]'s price (a gap through the stop fills at the open), then slippage and the
-//!   taker fee. If the level is not within that input, the order waits as a market order.
+//!   input of their symbol (the bar or trade on which the Pair saw the level reached), at the
+//!   price the model's [`Intrabar`](super::Intrabar) conventions give the level alone (by
+//!   default a gap through the stop fills at the open), then slippage and the taker fee. If the level is not within that input, the order waits as a market order.
 //! - **Reduce-only** orders are cut to the position; one that would open a position (the
 //!   position is already flat) is rejected. An order the account refuses (cash, margin) is
 //!   rejected with the account's reason; the account is unchanged.
@@ -41,7 +41,7 @@ use charon_events::{
 use rust_decimal::Decimal;
 
 use super::{
-    bar_exit, liquidation_price, Account, Execution, FillModel, FillTiming, MarketKind,
+    liquidation_price, Account, Execution, ExitLevels, FillModel, FillTiming, MarketKind,
     DEFAULT_MAINTENANCE_MARGIN_RATE,
 };
 use crate::config::Config;
@@ -147,8 +147,8 @@ impl SimulatedExchange {
         let reference = market.reference;
         let level = match working.intent.order_type {
             OrderType::Market => None,
-            OrderType::StopMarket { trigger } => Some((Some(trigger), None)),
-            OrderType::TakeProfitMarket { trigger } => Some((None, Some(trigger))),
+            OrderType::StopMarket { trigger } => Some(ExitLevels::stop(trigger)),
+            OrderType::TakeProfitMarket { trigger } => Some(ExitLevels::target(trigger)),
             OrderType::Limit { .. } | OrderType::StopLimit { .. } => {
                 let reason = "the simulator fills market, stop-market and take-profit-market \
                               orders only"
@@ -158,9 +158,9 @@ impl SimulatedExchange {
             }
         };
         let now = match (level, reference) {
-            (Some((stop, target)), Some(bar)) => self
+            (Some(levels), Some(bar)) => self
                 .position_side(bot, symbol)
-                .and_then(|side| bar_exit(side, &bar, stop, target))
+                .and_then(|side| self.model.intrabar().exit(side, &bar, levels))
                 .map(|(price, _)| price),
             (None, Some(bar)) if self.model.timing() == FillTiming::SameBarClose => Some(bar.close),
             _ => None,

@@ -65,6 +65,7 @@ use rust_decimal::Decimal;
 
 use crate::config::ExitConfig;
 use crate::exchange::fill_model::PRICE_DP;
+use crate::exchange::{roi_target, TakeProfitAt};
 use crate::indicators::{Atr, Candle, Indicator};
 
 use super::sizing::moved_by_pct;
@@ -157,6 +158,30 @@ struct Tracked {
     at_entry: EntryLevels,
 }
 
+impl Tracked {
+    /// Folds a favourable price into the best price and the activations; says whether an
+    /// activation armed.
+    fn fold_best(&mut self, favourable: Price) -> bool {
+        let side = self.side;
+        let armed_before = (self.trailing_on, self.break_even_on);
+        if ahead(side, favourable, self.best) {
+            self.best = favourable;
+        }
+        // A threshold `pct` percent in the position's favour is reached at or beyond it.
+        let reached = |threshold: Option<Price>| {
+            threshold.is_some_and(|threshold| !ahead(side, threshold, favourable))
+        };
+        // Once armed, a threshold stays armed: no need to compare again.
+        if !self.trailing_on {
+            self.trailing_on = reached(self.at_entry.trailing_activation);
+        }
+        if !self.break_even_on {
+            self.break_even_on = reached(self.at_entry.break_even_after);
+        }
+        armed_before != (self.trailing_on, self.break_even_on)
+    }
+}
+
 /// The levels fixed by the average entry: checked on every bar, computed once per entry.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default)]
 struct EntryLevels {
@@ -188,6 +213,12 @@ pub struct ExitRules {
     break_even_after_pct: Option<Decimal>,
     /// Twice the taker fee, as a fraction.
     round_trip_fee: Decimal,
+    /// The taker fee, as a fraction (an ROI target pays it on both legs).
+    #[serde(default)]
+    taker_fee: Rate,
+    /// What `take_profit_pct` means.
+    #[serde(default)]
+    take_profit: TakeProfitAt,
     chandelier: Option<AtrRule>,
     volatility: Option<AtrRule>,
     max_bars: Option<u32>,
@@ -305,8 +336,9 @@ fn favour(side: PositionSide) -> Decimal {
 
 impl ExitRules {
     /// The rules of `config`, with the taker fee (a fraction, 0.0005 for 0.05%) the
-    /// break-even stop covers. `config` is expected to be validated.
-    pub fn new(config: &ExitConfig, taker_fee: Rate) -> Self {
+    /// break-even stop and an ROI target cover, and what the take-profit percentage means.
+    /// `config` is expected to be validated.
+    pub fn new(config: &ExitConfig, taker_fee: Rate, take_profit: TakeProfitAt) -> Self {
         let nanos = |interval: charon_events::payload::market::Interval| {
             i64::from(interval.0) * 1_000_000_000
         };
@@ -317,6 +349,8 @@ impl ExitRules {
             trailing_activation_pct: config.trailing_activation_pct,
             break_even_after_pct: config.break_even_after_pct,
             round_trip_fee: taker_fee.0 * Decimal::TWO,
+            taker_fee,
+            take_profit,
             chandelier: AtrRule::new(config.chandelier_atr_mult, config.chandelier_period()),
             volatility: AtrRule::new(config.volatility_atr_mult, config.volatility_period()),
             max_bars: config.max_bars,
@@ -379,9 +413,15 @@ impl ExitRules {
             .0
             .checked_mul(Decimal::ONE + favour(side) * self.round_trip_fee)
             .map(|level| Price(level.round_dp(PRICE_DP).normalize()));
+        let target = match self.take_profit {
+            TakeProfitAt::Price => toward(self.take_profit_pct, favour(side)),
+            TakeProfitAt::Roi => self
+                .take_profit_pct
+                .and_then(|pct| roi_target(side, entry, pct, self.taker_fee)),
+        };
         position.at_entry = EntryLevels {
             stop_loss: toward(self.stop_loss_pct, -favour(side)),
-            target: toward(self.take_profit_pct, favour(side)),
+            target,
             break_even,
             trailing_activation: toward(self.trailing_activation_pct, favour(side)),
             break_even_after: toward(self.break_even_after_pct, favour(side)),
@@ -447,31 +487,40 @@ impl ExitRules {
         let Some(position) = &mut self.position else {
             return false;
         };
-        let armed_before = (position.trailing_on, position.break_even_on);
-        if held {
-            let side = position.side;
-            let favourable = match side {
+        let armed = held && {
+            let favourable = match position.side {
                 PositionSide::Long => high,
                 PositionSide::Short => low,
             };
-            if ahead(side, favourable, position.best) {
-                position.best = favourable;
-            }
-            // A threshold `pct` percent in the position's favour is reached at or beyond it.
-            let reached = |threshold: Option<Price>| {
-                threshold.is_some_and(|threshold| !ahead(side, threshold, favourable))
-            };
-            // Once armed, a threshold stays armed: no need to compare again.
-            if !position.trailing_on {
-                position.trailing_on = reached(position.at_entry.trailing_activation);
-            }
-            if !position.break_even_on {
-                position.break_even_on = reached(position.at_entry.break_even_after);
-            }
-        }
-        let armed = armed_before != (position.trailing_on, position.break_even_on);
+            position.fold_best(favourable)
+        };
         // The ATR moved even when the bar was not held.
         self.ratchet_levels() || armed
+    }
+
+    /// Trailing high first ([`TrailingUpdate::HighFirst`](crate::exchange::TrailingUpdate)):
+    /// a market input's favourable extreme (its high for a long, its low for a short) moves
+    /// the best price, the activations and the levels that follow them now, before the
+    /// input's adverse extreme is checked. Says whether the levels may have moved.
+    pub fn favourable_first(&mut self, favourable: Price) -> bool {
+        let Some(position) = &mut self.position else {
+            return false;
+        };
+        let armed = position.fold_best(favourable);
+        self.ratchet_levels() || armed
+    }
+
+    /// Freqtrade's trailing stop on the candle its trade entered on, which assumes the worst
+    /// path: with an activation, the price just reaches it and falls back by the trailing
+    /// distance, `open·(1 + (activation − pct)/100)`; without, it ticks above the open and
+    /// falls, `open·(1 − pct/100)` (a short mirrors both). `None` without a trailing stop.
+    pub fn entry_bar_trailing(&self, open: Price) -> Option<Price> {
+        let side = self.position.as_ref()?.side;
+        let pct = self.trailing_pct?;
+        let offset = self
+            .trailing_activation_pct
+            .map_or(-pct, |activation| activation - pct);
+        moved_by_pct(open, favour(side) * offset)
     }
 
     /// Moves the ratcheted levels to their candidates where those are tighter; says whether

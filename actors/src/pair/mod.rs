@@ -11,9 +11,12 @@
 //! - **Exits before rules.** Every market input (a bar of any length, or a trade read as a
 //!   bar of one price) is checked against the position's effective stop and its take-profit
 //!   ([`exits`]: the exit rules of risk layer 1 combine into those two levels) with
-//!   [`bar_exit`] before anything else; a level reached derives a `Signal` naming the rule
+//!   [`Intrabar::exit`] before anything else; a level reached derives a `Signal` naming the rule
 //!   and a `StopMarket` or `TakeProfitMarket` intent that the Exchange fills against the same
-//!   input. Levels a closed bar moved apply from the next market input on. When a fill
+//!   input. Levels a closed bar moved apply from the next market input on (with
+//!   `trailing = "high_first"`, each input's favourable extreme moves them first, before its
+//!   adverse extreme is checked). The intrabar conventions ([`Intrabar`]) say where a level
+//!   fills and which wins a bar that reaches both. When a fill
 //!   opens or adds to the position, the input it filled at is checked at once (an entry at a
 //!   bar's open can be stopped inside that bar), except with same-bar-close fills, whose
 //!   range lies before the fill; when an add-on is refused instead, the input it waited on is
@@ -55,7 +58,7 @@ use charon_events::{
 
 use crate::bars::{nearest_f64, BarAggregator, BarResampler};
 use crate::config::{FillAt, MarketKind, PairConfig};
-use crate::exchange::{bar_exit, ExitKind};
+use crate::exchange::{ExitKind, ExitLevels, Intrabar, TrailingUpdate};
 use crate::gates::Gates;
 use crate::indicators::Candle;
 use crate::journal::{Actor, Derived};
@@ -120,11 +123,19 @@ impl Held {
         }
     }
 
+    /// Whether `bar` reaches the stop (exactly).
+    fn stop_reached(&self, bar: &Bar) -> bool {
+        self.stop.is_some_and(|stop| match self.side {
+            PositionSide::Long => bar.low <= stop,
+            PositionSide::Short => bar.high >= stop,
+        })
+    }
+
     /// Whether `bar` certainly reaches neither level, judged in `f64`: most bars do, and
     /// comparing decimals of different scales costs several times more. Exact, not a
     /// heuristic: conversion to the nearest double never reverses an order (`a ≤ b` gives
     /// `f(a) ≤ f(b)`), so a strict comparison of the doubles implies the same of the decimals;
-    /// anything closer is left to [`bar_exit`]'s exact comparison.
+    /// anything closer is left to [`Intrabar::exit`]'s exact comparison.
     fn clear_of(&self, bar: &Bar) -> bool {
         let (Some((stop, target)), Some(low), Some(high)) = (
             self.levels_f64,
@@ -152,6 +163,9 @@ pub struct PairSetup {
     pub fill_at: FillAt,
     /// The taker fee as a fraction (0.0005 for 0.05%): the break-even stop covers two.
     pub taker_fee: Rate,
+    /// Where stops and targets fill inside a bar, and when trailing levels move.
+    #[serde(default)]
+    pub intrabar: Intrabar,
 }
 
 /// The Pair actor (see the module documentation).
@@ -165,6 +179,9 @@ pub struct Pair {
     /// Layer 2: checks between an entry signal and its order.
     gates: Gates,
     fill_at: FillAt,
+    /// Absent from snapshots taken before it existed: those runs used the defaults.
+    #[serde(default)]
+    intrabar: Intrabar,
     from_trades: BarAggregator,
     from_bars: BarResampler,
     /// An input bar of the symbol has been seen: trades no longer build bars.
@@ -201,13 +218,18 @@ impl Pair {
             symbol: setup.config.symbol,
             from_trades: BarAggregator::new(setup.timeframe)?,
             from_bars: BarResampler::new(setup.timeframe)?,
-            exits: ExitRules::new(&setup.config.exits, setup.taker_fee),
+            exits: ExitRules::new(
+                &setup.config.exits,
+                setup.taker_fee,
+                setup.intrabar.take_profit,
+            ),
             gates: Gates::new(&setup.config.gates),
             entry_ts: None,
             timeframe: setup.timeframe,
             config: setup.config,
             rules: setup.rules,
             fill_at: setup.fill_at,
+            intrabar: setup.intrabar,
             input_bars: false,
             mismatch_reported: false,
             reference: None,
@@ -254,7 +276,7 @@ impl Pair {
         self.reference = Some(*bar);
         self.input_bars = true;
         self.fold_closed_bar();
-        self.check_exits(bar, out);
+        self.check_exits(bar, false, out);
         if bar.interval == self.timeframe {
             self.evaluate(bar, out);
             return;
@@ -284,7 +306,7 @@ impl Pair {
         };
         self.reference = Some(tick);
         self.fold_closed_bar();
-        self.check_exits(&tick, out);
+        self.check_exits(&tick, false, out);
         if self.input_bars {
             return;
         }
@@ -315,18 +337,49 @@ impl Pair {
         self.emit(out, Event::Alert(alert));
     }
 
-    /// A stop or target reached on `bar` derives the exit.
-    fn check_exits(&mut self, bar: &Bar, out: &mut Derived<'_>) {
+    /// A stop or target reached on `bar` derives the exit. `entry_bar`: the position's entry
+    /// filled at this bar's open.
+    fn check_exits(&mut self, bar: &Bar, entry_bar: bool, out: &mut Derived<'_>) {
         if self.state != PositionState::Open {
             return;
         }
-        let Some(held) = self.held else { return };
+        let Some(mut held) = self.held else { return };
+        let mut trailed = false;
+        if self.intrabar.trailing == TrailingUpdate::HighFirst && !held.stop_reached(bar) {
+            let favourable = match held.side {
+                PositionSide::Long => bar.high,
+                PositionSide::Short => bar.low,
+            };
+            if self.exits.favourable_first(favourable) {
+                self.refresh_levels();
+                let Some(moved) = self.held else { return };
+                trailed = moved.stop != held.stop;
+                held = moved;
+            }
+        }
         if held.clear_of(bar) {
             return;
         }
-        let Some((price, kind)) = bar_exit(held.side, bar, held.stop, held.target) else {
+        let levels = ExitLevels {
+            stop: held.stop,
+            stop_moved: held.stop_rule != RiskRule::StopLoss,
+            target: held.target,
+        };
+        let Some((mut price, kind)) = self.intrabar.exit(held.side, bar, levels) else {
             return;
         };
+        // Freqtrade's entry candle: a trailing stop its own high moved fills at the worst
+        // realistic price, within the bar.
+        if entry_bar && trailed && kind == ExitKind::StopLoss {
+            if let Some(worst) = self
+                .exits
+                .entry_bar_trailing(bar.open)
+                .filter(|_| held.stop_rule == RiskRule::TrailingStop)
+            {
+                price = worst.clamp(bar.low, bar.high);
+                held.stop = Some(price);
+            }
+        }
         let (order_type, rule, level) = match kind {
             ExitKind::StopLoss => {
                 let stop = held.stop.unwrap_or(price);
@@ -641,7 +694,7 @@ impl Pair {
             if let Some(check) = self.pending_close.take() {
                 self.force_close(check, out);
             } else if let Some(reference) = self.reference {
-                self.check_exits(&reference, out);
+                self.check_exits(&reference, false, out);
             }
         }
     }
@@ -663,6 +716,7 @@ impl Pair {
             self.pending_close = None;
             return;
         };
+        let mut opened = false;
         match &mut self.held {
             // A mark-to-market update (or a partial reduction): same entry, same levels.
             Some(held) if held.side == side && held.avg_entry == update.avg_entry => {
@@ -673,6 +727,7 @@ impl Pair {
                     // An add-on moved the average entry.
                     self.exits.entry_changed(update.avg_entry);
                 } else {
+                    opened = true;
                     let entered = self.entry_ts.take().unwrap_or(at);
                     self.exits.opened(side, update.avg_entry, entered);
                 }
@@ -692,7 +747,7 @@ impl Pair {
             }
             if self.fill_at == FillAt::NextBarOpen {
                 if let Some(reference) = self.reference {
-                    self.check_exits(&reference, out);
+                    self.check_exits(&reference, opened, out);
                 }
             }
         }

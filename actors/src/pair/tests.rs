@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::config::{validate, Config, StrategyTemplate};
+use crate::exchange::{GapFill, TakeProfitAt};
 use crate::journal::{InputMode, Journal, MemorySink};
 use crate::testkit::{btc, d, p, q};
 
@@ -69,9 +70,23 @@ struct Harness {
 impl Harness {
     /// A pair of bot `b` (capital 10000) configured by `pair` (TOML keys after the symbol).
     fn new(pair: &str, fill_at: FillAt) -> Self {
+        match fill_at {
+            // The default: `pair` may bring its own `[simulation]` table.
+            FillAt::NextBarOpen => Self::simulating(pair, ""),
+            FillAt::SameBarClose => Self::simulating(pair, "fill = \"same_bar_close\""),
+        }
+    }
+
+    /// The same, with the `[simulation]` table's keys `simulation` (none when empty).
+    fn simulating(pair: &str, simulation: &str) -> Self {
+        let table = if simulation.is_empty() {
+            String::new()
+        } else {
+            format!("\n[simulation]\n{simulation}\n")
+        };
         let text = format!(
             "[[bot]]\nname = \"b\"\nquote = \"USDT\"\ninitial_capital = 10000\n\n\
-             [[bot.pair]]\nsymbol = \"BTCUSDT\"\nstrategy = \"t.toml\"\n{pair}\n"
+             [[bot.pair]]\nsymbol = \"BTCUSDT\"\nstrategy = \"t.toml\"\n{pair}\n{table}"
         );
         let config: Config = toml::from_str(&text).unwrap();
         assert_eq!(validate(&config), [], "the test configuration is valid");
@@ -83,8 +98,9 @@ impl Harness {
             rules: StrategyRules::new(&template).unwrap(),
             config: pair,
             initial_equity: Money(d("10000")),
-            fill_at,
+            fill_at: config.simulation.fill,
             taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
+            intrabar: config.simulation.intrabar(),
         };
         let shared = Rc::new(RefCell::new(Pair::new(setup).unwrap()));
         let journal = Journal::new(
@@ -1563,6 +1579,7 @@ mod effective_stop {
             stop_loss in pct(), trailing in pct(), activation in pct(), break_even in pct(),
             chandelier in pct(), chandelier_period in 1usize..6,
             volatility in pct(), volatility_period in 1usize..6,
+            high_first in any::<bool>(),
             moves in prop::collection::vec((-300i64..=300, 0i64..200, 0i64..200), 1..60),
         ) {
             let hundredths = |x: Option<i64>| x.map(|x| Decimal::new(x, 2));
@@ -1577,7 +1594,8 @@ mod effective_stop {
                 volatility_atr_period: Some(volatility_period),
                 ..Default::default()
             };
-            let mut rules = ExitRules::new(&config, Rate(Decimal::new(5, 4)));
+            let mut rules =
+                ExitRules::new(&config, Rate(Decimal::new(5, 4)), TakeProfitAt::Price);
             let side = if long { PositionSide::Long } else { PositionSide::Short };
             // A random walk around 100.00 (in cents), the bar's extremes around its body.
             let mut price = 10_000i64;
@@ -1599,6 +1617,10 @@ mod effective_stop {
             rules.opened(side, Price(Decimal::new(price_at(before), 2)), Timestamp::from_millis(0));
             let mut previous = rules.stop();
             for bar in after {
+                // Trailing high first moves the levels with each input's favourable extreme.
+                if high_first {
+                    rules.favourable_first(if long { bar.high } else { bar.low });
+                }
                 rules.bar_closed(bar, &Candle::from(bar));
                 rules.on_input();
                 let stop = rules.stop();
@@ -1674,7 +1696,13 @@ mod clear_of {
                 target,
             );
             if held.clear_of(&bar) {
-                prop_assert_eq!(bar_exit(side, &bar, stop, target), None);
+                let levels = ExitLevels { stop, stop_moved: false, target };
+                for gap_fill in [GapFill::Open, GapFill::Level] {
+                    for take_profit in [TakeProfitAt::Price, TakeProfitAt::Roi] {
+                        let rules = Intrabar { gap_fill, take_profit, ..Intrabar::default() };
+                        prop_assert_eq!(rules.exit(side, &bar, levels), None);
+                    }
+                }
             }
         }
     }
@@ -1720,3 +1748,6 @@ fn a_gate_blocks_the_entry_after_its_signal_and_funding_reaches_it() {
     let derived = h.close_at("102");
     assert_eq!(kinds(&derived), [EventKind::Signal, EventKind::OrderIntent]);
 }
+
+#[path = "conventions_tests.rs"]
+mod conventions;
