@@ -53,14 +53,11 @@ fn import_xrp(dir: &Path) -> PathBuf {
     data
 }
 
-/// A one-pair perpetual bot on XRPUSDT with the shipped mean-reversion template.
-fn xrp_config(dir: &Path) -> PathBuf {
-    let template = repo("examples/strategies/bollinger_reversion.toml");
-    let config = dir.join("xrp.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[[bot]]
+/// A one-pair perpetual bot on XRPUSDT (5m, 3x) following the template at `strategy`; `rest`
+/// ends its `[[bot.pair]]` table and may add tables after it.
+fn xrp_bot(strategy: &str, rest: &str) -> String {
+    format!(
+        r#"[[bot]]
 name = "xrp"
 quote = "USDT"
 initial_capital = 5000
@@ -69,19 +66,24 @@ initial_capital = 5000
 symbol = "XRPUSDT"
 market = "perpetual"
 leverage = 3
-strategy = "{}"
+strategy = "{strategy}"
 timeframe = "5m"
-sizing = {{ per_trade = {{ quote = 1500 }}, max_position_quote = 3000 }}
-exits = {{ stop_loss_pct = 1.5, take_profit_pct = 2 }}
-add_on = {{ max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }}
+{rest}"#
+    )
+}
+
+/// A one-pair perpetual bot on XRPUSDT with the shipped mean-reversion template.
+fn xrp_config(dir: &Path) -> PathBuf {
+    let template = repo("examples/strategies/bollinger_reversion.toml");
+    let config = dir.join("xrp.toml");
+    let rest = r#"sizing = { per_trade = { quote = 1500 }, max_position_quote = 3000 }
+exits = { stop_loss_pct = 1.5, take_profit_pct = 2 }
+add_on = { max_adds = 1, trigger_move_pct = 0.5, size_pct = 50 }
 
 [simulation]
 slippage_bps = 2
-"#,
-            template.display()
-        ),
-    )
-    .unwrap();
+"#;
+    std::fs::write(&config, xrp_bot(&template.display().to_string(), rest)).unwrap();
     config
 }
 
@@ -338,4 +340,191 @@ fn the_demo_runs_on_what_ships_and_reports() {
         .filter_map(|e| e.pair.map(|p| p.to_string()))
         .collect();
     assert_eq!(pairs.len(), 2, "both pairs traded: {pairs:?}");
+}
+
+/// Layer-1 exits of a run: each stop-market or take-profit-market intent with the position it
+/// closes (side and average entry, from the latest position update before it), the input bar
+/// it filled against (from the data log, by the fill's cause) and its fill price.
+struct LevelExit {
+    reason: String,
+    take_profit: bool,
+    trigger: charon_events::Price,
+    side: charon_events::payload::order::PositionSide,
+    avg_entry: charon_events::Price,
+    bar: charon_events::payload::market::Bar,
+    fill: charon_events::Price,
+}
+
+fn level_exits(run: &Path, data: &Path) -> Vec<LevelExit> {
+    use charon_events::payload::order::OrderType;
+    let data = EventLog::open(data).unwrap();
+    let events: Vec<_> = EventLog::open(run)
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut position = None;
+    let mut pending = std::collections::BTreeMap::new();
+    let mut exits = Vec::new();
+    for event in &events {
+        match &event.payload {
+            Event::PositionUpdated(update) => {
+                position = update.side.map(|side| (side, update.avg_entry));
+            }
+            Event::OrderIntent(intent) => {
+                let (take_profit, trigger) = match intent.order_type {
+                    OrderType::StopMarket { trigger } => (false, trigger),
+                    OrderType::TakeProfitMarket { trigger } => (true, trigger),
+                    _ => continue,
+                };
+                let (side, avg_entry) = position.expect("an exit closes a position");
+                pending.insert(
+                    intent.order_id,
+                    (intent.reason.clone(), take_profit, trigger, side, avg_entry),
+                );
+            }
+            Event::OrderFilled(filled) => {
+                let Some((reason, take_profit, trigger, side, avg_entry)) =
+                    pending.remove(&filled.fill.order_id)
+                else {
+                    continue;
+                };
+                let input = data.get(event.cause.unwrap()).unwrap().unwrap();
+                let Event::Bar(bar) = input.payload else {
+                    panic!("a level exit fills against an input bar, not {input:?}")
+                };
+                exits.push(LevelExit {
+                    reason,
+                    take_profit,
+                    trigger,
+                    side,
+                    avg_entry,
+                    bar,
+                    fill: filled.fill.price,
+                });
+            }
+            _ => {}
+        }
+    }
+    exits
+}
+
+#[test]
+fn the_freqtrade_profile_verifies_and_differs_from_the_defaults_where_it_should() {
+    use charon_actors::exchange::roi_target;
+    use charon_actors::pair::moved_by_pct;
+    use charon_events::payload::order::PositionSide;
+    use charon_events::Rate;
+    use rust_decimal::Decimal;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    // The template beside the configuration, so the bundle can be re-derived from the log.
+    std::fs::copy(
+        repo("examples/strategies/bollinger_reversion.toml"),
+        dir.path().join("bollinger_reversion.toml"),
+    )
+    .unwrap();
+    let run = |name: &str, simulation: &str| {
+        let config = dir.path().join(format!("{name}.toml"));
+        let rest = format!(
+            "sizing = {{ per_trade = {{ quote = 1500 }} }}\n\
+             exits = {{ stop_loss_pct = 1.5, trailing_stop_pct = 1, \
+             trailing_activation_pct = 0.5, take_profit_pct = 1.2 }}\n\n[simulation]\n{simulation}\n"
+        );
+        std::fs::write(&config, xrp_bot("bollinger_reversion.toml", &rest)).unwrap();
+        let out = dir.path().join(format!("{name}.run"));
+        let output = backtest(&config, &data, &out, &[]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        out
+    };
+    let charon_run = run("charon", "");
+    let freqtrade_run = run("freqtrade", "conventions = \"freqtrade\"");
+
+    // The profile is recorded in the manifest's bundle, and the run re-derives byte for byte.
+    let first = EventLog::open(&freqtrade_run).unwrap().get(1).unwrap();
+    let Some(Event::RunManifest(manifest)) = first.map(|event| event.payload) else {
+        panic!("the run log starts with its manifest")
+    };
+    let bundle: toml::Table = toml::from_str(&manifest.config_toml).unwrap();
+    let config = bundle["config"].as_str().unwrap();
+    assert!(config.contains("conventions = \"freqtrade\""), "{config}");
+    let verify = charon(&[
+        "replay",
+        "verify",
+        arg(&freqtrade_run),
+        "--data",
+        arg(&data),
+    ]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(text(&verify.stdout).contains("re-derived identically"));
+
+    let fee = Rate(Decimal::new(5, 4));
+    let pct = Decimal::new(12, 1);
+    let (defaults, freqtrade) = (
+        level_exits(&charon_run, &data),
+        level_exits(&freqtrade_run, &data),
+    );
+    for (exits, profile) in [(&defaults, "charon"), (&freqtrade, "freqtrade")] {
+        assert!(
+            exits.iter().any(|exit| exit.take_profit),
+            "{profile}: no take-profit"
+        );
+        assert!(
+            exits
+                .iter()
+                .any(|exit| exit.reason.contains("trailing_stop")),
+            "{profile}: no trailing stop"
+        );
+        for exit in exits.iter() {
+            let (bar, long) = (&exit.bar, exit.side == PositionSide::Long);
+            // Every fill lies within its bar (no slippage in either run).
+            assert!(bar.low <= exit.fill && exit.fill <= bar.high, "{profile}");
+            if exit.take_profit {
+                // A price move by default; the price that nets 1.2% after both fees under
+                // Freqtrade's ROI.
+                let sign = if long { Decimal::ONE } else { -Decimal::ONE };
+                let expected = match profile {
+                    "charon" => moved_by_pct(exit.avg_entry, sign * pct),
+                    _ => roi_target(exit.side, exit.avg_entry, pct, fee),
+                };
+                assert_eq!(Some(exit.trigger), expected, "{profile}");
+            }
+            // Where a stop fills: the open of a bar that opens beyond it by default; its level
+            // under Freqtrade unless the whole bar is beyond it.
+            if !exit.take_profit {
+                let beyond = |price| {
+                    if long {
+                        price <= exit.trigger
+                    } else {
+                        price >= exit.trigger
+                    }
+                };
+                let past = |price| {
+                    if long {
+                        price < exit.trigger
+                    } else {
+                        price > exit.trigger
+                    }
+                };
+                let whole_bar = past(if long { bar.high } else { bar.low });
+                let at_open = match profile {
+                    "charon" => beyond(bar.open),
+                    _ => whole_bar,
+                };
+                let expected = if at_open { bar.open } else { exit.trigger };
+                assert_eq!(exit.fill, expected, "{profile}: {}", exit.reason);
+            }
+        }
+    }
+    // Under Freqtrade the ROI nets its fees, so it is further away and reached less often;
+    // trailing stops moved by the high first fire inside bars the defaults let pass.
+    let count = |exits: &[LevelExit], take_profit| {
+        exits
+            .iter()
+            .filter(|exit| exit.take_profit == take_profit)
+            .count()
+    };
+    assert!(count(&freqtrade, true) < count(&defaults, true));
+    assert!(count(&freqtrade, false) > count(&defaults, false));
 }
