@@ -8,9 +8,10 @@
 //!
 //! **Levels.** Every stop-type rule gives a level; they combine into one effective stop, the
 //! tightest (the highest for a long, the lowest for a short; on a tie, the first of the order
-//! below). The Pair checks it and the target against every market input with `bar_exit`, the
-//! one intrabar mechanism (gaps fill at the open, the stop wins a bar that holds both). For a
-//! long (a short mirrors every comparison and sign):
+//! below). The Pair checks it and the target against every market input with the run's
+//! intrabar conventions ([`Intrabar`](crate::exchange::Intrabar); by default gaps fill at the
+//! open and the stop wins a bar that holds both). For a long (a short mirrors every comparison
+//! and sign):
 //!
 //! | rule | level |
 //! |---|---|
@@ -20,14 +21,22 @@
 //! | `chandelier` | `best − k·ATR(chandelier_atr_period)` |
 //! | `volatility_exit` | `avg_entry − k·ATR(volatility_atr_period)` |
 //!
-//! and `take_profit`'s target is `avg_entry·(1 + take_profit_pct/100)`. Thresholds are reached
-//! **at or beyond** their level (`high ≥ threshold`); a stop at or beyond its level exits
-//! (`low ≤ stop`, as `bar_exit` decides).
+//! and `take_profit`'s target is `avg_entry·(1 + take_profit_pct/100)`, or with
+//! `take_profit = "roi"` the price that nets `take_profit_pct` after both legs' taker fees,
+//! `avg_entry·(1 + fee + pct/100)/(1 − fee)` ([`roi_target`]), reached only strictly beyond.
+//! Thresholds are reached **at or beyond** their level (`high ≥ threshold`); a stop at or
+//! beyond its level exits (`low ≤ stop`).
 //!
 //! **When levels move.** Levels that depend on bars (the best price, the activations, the ATR)
 //! take each closed bar of the pair's timeframe and apply **from the next market input on**:
 //! a bar's own range is never checked against a level its high or low produced, since the
-//! order of its high and low is unknown (no intrabar path is assumed). Trailing, chandelier
+//! order of its high and low is unknown (no intrabar path is assumed). With
+//! `trailing = "high_first"` (Freqtrade) the Pair assumes one: every market input's favourable
+//! extreme first moves the best price and the activations, and with them the trailing,
+//! break-even and chandelier levels ([`ExitRules::favourable_first`]), provided the input does
+//! not reach the current stop; its adverse extreme is then checked against the moved stop. On
+//! the entry candle, a trailing stop moved that way fills at Freqtrade's worst case
+//! ([`ExitRules::entry_bar_trailing`]). The ATR still takes closed bars only. Trailing, chandelier
 //! and volatility levels **ratchet**: they only ever tighten while the position is unchanged,
 //! so the effective stop never loosens (a volatility level whose ATR grows keeps its tighter
 //! value). Thresholds are sticky: once activated, the trailing stop and the break-even stop
