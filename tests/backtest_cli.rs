@@ -527,4 +527,31 @@ fn the_freqtrade_profile_verifies_and_differs_from_the_defaults_where_it_should(
     };
     assert!(count(&freqtrade, true) < count(&defaults, true));
     assert!(count(&freqtrade, false) > count(&defaults, false));
+
+    // A trade closed on a bar frees the pair for that bar's entry signal under Freqtrade: an
+    // entry is asked in the cascade of an exit's fill. By default it waits for a later signal.
+    let entries_on_exit_bars = |run: &Path| {
+        use charon_events::payload::order::OrderPurpose;
+        let events: Vec<_> = EventLog::open(run)
+            .unwrap()
+            .iter()
+            .map(Result::unwrap)
+            .collect();
+        // The inputs whose cascades filled an order (by default a Pair never asks for an entry
+        // in such a cascade: it evaluated the bar while that order was in flight).
+        let filled_on: std::collections::BTreeSet<_> = events
+            .iter()
+            .filter(|event| matches!(&event.payload, Event::OrderFilled(filled) if !filled.fill.qty.0.is_zero()))
+            .filter_map(|event| event.cause)
+            .collect();
+        events
+            .iter()
+            .filter(|event| {
+                matches!(&event.payload, Event::OrderIntent(intent) if intent.purpose == OrderPurpose::Entry)
+                    && event.cause.is_some_and(|cause| filled_on.contains(&cause))
+            })
+            .count()
+    };
+    assert_eq!(entries_on_exit_bars(&charon_run), 0);
+    assert!(entries_on_exit_bars(&freqtrade_run) > 0);
 }

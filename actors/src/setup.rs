@@ -84,6 +84,7 @@ pub fn build_actors(
                 fill_at: config.simulation.fill,
                 taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
                 intrabar: config.simulation.intrabar(),
+                entry_on_exit_bar: config.simulation.entry_on_exit_bar(),
             };
             let pair = Pair::new(setup).map_err(|source| SetupError::Bars {
                 pair: symbol,

@@ -44,6 +44,7 @@ pub struct ProfileSettings {
     /// `None`: the profile leaves slippage to the file.
     pub slippage_bps: Option<Decimal>,
     pub intrabar: Intrabar,
+    pub entry_on_exit_bar: bool,
 }
 
 impl Profile {
@@ -61,10 +62,12 @@ impl Profile {
                 fill: FillAt::NextBarOpen,
                 slippage_bps: None,
                 intrabar: Intrabar::default(),
+                entry_on_exit_bar: false,
             },
             // Entries and exit signals at the next candle's open; no slippage; a stop at its
             // price whenever the candle reaches it; stoploss → ROI → trailing; ROI after
-            // fees; trailing moved by the high first.
+            // fees; trailing moved by the high first; a closed trade frees its pair for the
+            // signal of the candle it closed on.
             Profile::Freqtrade => ProfileSettings {
                 fill: FillAt::NextBarOpen,
                 slippage_bps: Some(Decimal::ZERO),
@@ -74,6 +77,7 @@ impl Profile {
                     take_profit: TakeProfitAt::Roi,
                     trailing: TrailingUpdate::HighFirst,
                 },
+                entry_on_exit_bar: true,
             },
         }
     }
@@ -108,6 +112,10 @@ pub struct SimulationConfig {
     /// When trailing levels move.
     #[serde(default)]
     pub trailing: Option<TrailingUpdate>,
+    /// Whether an entry signal at the close of the bar whose input closed the position enters
+    /// once the exit has filled.
+    #[serde(default)]
+    pub entry_on_exit_bar: Option<bool>,
 }
 
 /// Binance USD-M futures' base tier, as [`FillModel::default`].
@@ -131,6 +139,7 @@ impl Default for SimulationConfig {
             intrabar_order: None,
             take_profit: None,
             trailing: None,
+            entry_on_exit_bar: None,
         }
     }
 }
@@ -171,6 +180,15 @@ impl SimulationConfig {
             take_profit: self.take_profit.unwrap_or(base.take_profit),
             trailing: self.trailing.unwrap_or(base.trailing),
         }
+    }
+
+    /// Whether a pair acts on an entry signal of the bar its exit filled on: as set, else as
+    /// the profile sets it, else not.
+    pub fn entry_on_exit_bar(&self) -> bool {
+        self.entry_on_exit_bar.unwrap_or_else(|| {
+            self.conventions
+                .is_some_and(|profile| profile.settings().entry_on_exit_bar)
+        })
     }
 
     /// The options set in the file that disagree with the profile.
@@ -218,6 +236,12 @@ impl SimulationConfig {
             "trailing",
             self.trailing.is_some_and(|set| set != intrabar.trailing),
             quoted(intrabar.trailing),
+        );
+        differ(
+            "entry_on_exit_bar",
+            self.entry_on_exit_bar
+                .is_some_and(|set| set != wanted.entry_on_exit_bar),
+            wanted.entry_on_exit_bar.to_string(),
         );
         conflicts
     }
@@ -337,6 +361,10 @@ mod tests {
         // One fee for both sides: every simulated fill is a taker.
         assert_eq!(model.taker_fee(), Rate::new(1, 3));
         assert_eq!(config.profile_conflicts(), []);
+        assert!(config.entry_on_exit_bar());
+        assert!(!parse("").entry_on_exit_bar());
+        assert!(!parse("conventions = \"charon\"").entry_on_exit_bar());
+        assert!(parse("entry_on_exit_bar = true").entry_on_exit_bar());
         // Repeating a profile's own value is allowed.
         let config = parse(
             "conventions = \"freqtrade\"\ngap_fill = \"level\"\nfill = \"next_bar_open\"\n\
@@ -350,7 +378,7 @@ mod tests {
         let config = parse(
             "conventions = \"freqtrade\"\nfill = \"same_bar_close\"\nslippage_bps = 2\n\
              gap_fill = \"open\"\nintrabar_order = \"stop_first\"\ntake_profit = \"price\"\n\
-             trailing = \"bar_close\"",
+             trailing = \"bar_close\"\nentry_on_exit_bar = false",
         );
         let found: Vec<(&str, String)> = config
             .profile_conflicts()
@@ -366,6 +394,7 @@ mod tests {
                 ("intrabar_order", "\"stop_loss_first\"".into()),
                 ("take_profit", "\"roi\"".into()),
                 ("trailing", "\"high_first\"".into()),
+                ("entry_on_exit_bar", "true".into()),
             ]
         );
         // The explicit value still wins over the profile's (the run refuses to start anyway).

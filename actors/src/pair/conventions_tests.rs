@@ -236,3 +236,88 @@ fn an_exit_signal_fills_at_the_next_open_before_any_stop_is_checked() {
     assert_eq!(h.bar("88.5", "89", "80", "81"), []);
     assert_eq!(h.state(), PositionState::Exiting(exit.order_id));
 }
+
+impl Harness {
+    /// The bot's equity update that follows a fill (it carries no pair).
+    fn equity_update(&mut self) -> Vec<Envelope> {
+        self.now += 1;
+        let equity = charon_events::payload::order::EquityUpdated {
+            cash: Money(d("10000")),
+            equity: Money(d("10000")),
+            realized_pnl: Money::ZERO,
+            unrealized_pnl: Money::ZERO,
+            fees: Money::ZERO,
+            funding: Money::ZERO,
+            peak_equity: Money(d("10000")),
+            drawdown: Rate(Decimal::ZERO),
+        };
+        let input = Envelope::input(
+            Timestamp::from_millis(self.now),
+            Event::EquityUpdated(equity),
+        )
+        .with_bot(bot());
+        self.input(input)
+    }
+
+    /// The exit `exit` fills at `price`, the position is flat, and the bot's equity follows:
+    /// what that update derived.
+    fn exit_filled(&mut self, exit: &OrderIntent, price: &str) -> Vec<Envelope> {
+        self.closed(exit, price);
+        self.equity_update()
+    }
+}
+
+#[test]
+fn an_entry_signal_on_the_exits_bar_enters_once_the_exit_fills() {
+    for (simulation, enters) in [
+        (FREQTRADE, true),
+        ("entry_on_exit_bar = true", true),
+        (CHARON, false),
+    ] {
+        // An exit signal at the close of 89, filling at the next open; that bar closes at 101,
+        // where the long entry rule fires while the exit is still in flight.
+        let mut h = long_under(simulation, "stop_loss_pct = 15");
+        let derived = h.close_at("89");
+        let exit = intent(&derived[1]).clone();
+        assert_eq!(h.bar("88.5", "101", "88", "101"), [], "{simulation}");
+        let derived = h.exit_filled(&exit, "88.5");
+        if !enters {
+            assert_eq!(derived, [], "{simulation}");
+            // The next signal enters as usual.
+            assert_eq!(
+                kinds(&h.close_at("102")),
+                [EventKind::Signal, EventKind::OrderIntent]
+            );
+            continue;
+        }
+        assert_eq!(
+            kinds(&derived),
+            [EventKind::Signal, EventKind::OrderIntent],
+            "{simulation}"
+        );
+        let entry = intent(&derived[1]);
+        assert_eq!(
+            (entry.side, entry.purpose, entry.expected_price),
+            (Side::Buy, OrderPurpose::Entry, p("101"))
+        );
+        assert_eq!(h.state(), PositionState::Entering(entry.order_id));
+    }
+}
+
+#[test]
+fn an_entry_signal_on_a_stopped_bar_enters_once_the_stop_fills() {
+    // Stop 98: the bar dips to 97 and closes at 101.
+    let mut h = long_under(FREQTRADE, "stop_loss_pct = 2");
+    let derived = h.bar("99", "101.5", "97", "101");
+    assert_stopped(&derived, PositionSide::Long, "stop_loss", "98", "98");
+    let exit = intent(&derived[1]).clone();
+    let derived = h.exit_filled(&exit, "98");
+    assert_eq!(kinds(&derived), [EventKind::Signal, EventKind::OrderIntent]);
+
+    // A market input after that bar drops the signal: it belonged to the bar before.
+    let mut h = long_under(FREQTRADE, "stop_loss_pct = 2");
+    let derived = h.bar("99", "101.5", "97", "101");
+    let exit = intent(&derived[1]).clone();
+    h.nudge("100");
+    assert_eq!(h.exit_filled(&exit, "98"), []);
+}

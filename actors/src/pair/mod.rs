@@ -32,6 +32,10 @@
 //!   `signal_blocked`, and no order is asked. They apply to entries, not to add-ons (an
 //!   add-on grows a trade the gates already let in; the size cap and the RiskSupervisor still
 //!   apply).
+//! - **Entry on the exit's bar** (`entry_on_exit_bar`, Freqtrade): a bar evaluated while an
+//!   exit is in flight (a stop hit on it, or an exit signal filling at its open) keeps its
+//!   entry signal; once the exit has filled and the bot's equity counts it, the entry is asked
+//!   as if the bar had closed flat. The next market input drops it.
 //! - **Add-ons**: when open, after each further move of `trigger_move_pct` in the position's
 //!   favour from the last fill, add `size_pct` of the first entry's size, within the cap.
 //! - **Force closes** (from the Bot or the RiskSupervisor) become a market exit at once, or
@@ -166,6 +170,10 @@ pub struct PairSetup {
     /// Where stops and targets fill inside a bar, and when trailing levels move.
     #[serde(default)]
     pub intrabar: Intrabar,
+    /// An entry signal at the close of the bar whose input closed the position enters once
+    /// the exit has filled (Freqtrade), instead of waiting for the next signal.
+    #[serde(default)]
+    pub entry_on_exit_bar: bool,
 }
 
 /// The Pair actor (see the module documentation).
@@ -182,6 +190,12 @@ pub struct Pair {
     /// Absent from snapshots taken before it existed: those runs used the defaults.
     #[serde(default)]
     intrabar: Intrabar,
+    #[serde(default)]
+    entry_on_exit_bar: bool,
+    /// The rules that fired at the close of a bar evaluated while an exit was in flight, and
+    /// that bar: entered from once the exit fills, until the next market input.
+    #[serde(default)]
+    entry_after_exit: Option<(Fired, Bar)>,
     from_trades: BarAggregator,
     from_bars: BarResampler,
     /// An input bar of the symbol has been seen: trades no longer build bars.
@@ -230,6 +244,8 @@ impl Pair {
             rules: setup.rules,
             fill_at: setup.fill_at,
             intrabar: setup.intrabar,
+            entry_on_exit_bar: setup.entry_on_exit_bar,
+            entry_after_exit: None,
             input_bars: false,
             mismatch_reported: false,
             reference: None,
@@ -274,6 +290,7 @@ impl Pair {
             return;
         }
         self.reference = Some(*bar);
+        self.entry_after_exit = None;
         self.input_bars = true;
         self.fold_closed_bar();
         self.check_exits(bar, false, out);
@@ -305,6 +322,7 @@ impl Pair {
             closed: true,
         };
         self.reference = Some(tick);
+        self.entry_after_exit = None;
         self.fold_closed_bar();
         self.check_exits(&tick, false, out);
         if self.input_bars {
@@ -485,7 +503,23 @@ impl Pair {
                     out,
                 );
             }
+            PositionState::Exiting(_)
+                if self.entry_on_exit_bar && (fired.long_entry || fired.short_entry) =>
+            {
+                self.entry_after_exit = Some((fired, *bar));
+            }
             _ => {}
+        }
+    }
+
+    /// With `entry_on_exit_bar`: the exit of the bar evaluated while it was in flight has
+    /// filled (the bot's equity now counts it), so that bar's entry signal is acted on.
+    fn enter_after_exit(&mut self, out: &mut Derived<'_>) {
+        if self.state != PositionState::Flat || !self.running {
+            return;
+        }
+        if let Some((fired, bar)) = self.entry_after_exit.take() {
+            self.maybe_enter(fired, &bar, out);
         }
     }
 
@@ -846,7 +880,10 @@ impl Actor for Pair {
             Event::OrderVetoed(vetoed) => self.on_refused(vetoed.order_id, out),
             Event::PositionUpdated(update) => self.on_position(update, event.ts, out),
             Event::ForceClose(close) => self.force_close(close.check.clone(), out),
-            Event::EquityUpdated(equity) => self.equity = equity.equity,
+            Event::EquityUpdated(equity) => {
+                self.equity = equity.equity;
+                self.enter_after_exit(out);
+            }
             Event::BotStateChanged(changed) => self.running = changed.state == BotState::Running,
             _ => {}
         }

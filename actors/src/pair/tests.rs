@@ -101,6 +101,7 @@ impl Harness {
             fill_at: config.simulation.fill,
             taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
             intrabar: config.simulation.intrabar(),
+            entry_on_exit_bar: config.simulation.entry_on_exit_bar(),
         };
         let shared = Rc::new(RefCell::new(Pair::new(setup).unwrap()));
         let journal = Journal::new(
