@@ -5,6 +5,10 @@
 //!   a sink that only numbers events: what the deterministic core costs per event, one thread.
 //! - **Whole process**: `charon backtest`'s own path over a data log on disk: the data-log
 //!   scan, the actors, the run log written to sled, the report.
+//! - **Report**: the run report alone (`ReportBuilder` fed every input and derived event of
+//!   one engine-loop pass, in order, then finished), timed over events already in memory; its
+//!   cost as a percentage of the engine loop's median pass and of the whole process's run,
+//!   both measured in the same process.
 //!
 //! Ticks are the Binance spot recordings (trades and best bid/ask of BTCUSDT and ETHUSDT),
 //! repeated and shifted in time to `--events`; bars are the 45,031 BTC perpetual 1-minute bars,
@@ -19,7 +23,8 @@ use charon_actors::setup::build_actors;
 use charon_adapters::import::{import_file, Format, Options};
 use charon_adapters::recording::read_recording;
 use charon_events::payload::market::Interval;
-use charon_events::{Envelope, EventLog, LogKind, Seq, Symbol, Timestamp};
+use charon_events::{BotId, Envelope, EventLog, LogKind, Money, Seq, Symbol, Timestamp};
+use charon_replay::report::ReportBuilder;
 use clap::Args;
 
 use super::report;
@@ -174,8 +179,16 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     report("backtest_ticks_engine", figures.median, "events/s");
     report("backtest_ticks_engine_best", figures.best, "events/s");
     report("backtest_ticks_derived", figures.derived as f64, "events");
+    let report_run = report_time(&ticks_spec, &ticks, args.tick_passes)?;
     let rate = whole_process(&ticks_spec, &ticks, &work.join("ticks"))?;
     report("backtest_ticks_process", rate, "events/s");
+    report_cost(
+        "ticks",
+        report_run,
+        ticks.len() as f64,
+        figures.median,
+        rate,
+    );
 
     let bars = bar_events(&args.data.join("nautilus_trader"))?;
     let bars_spec = spec(&work.join("bars-config"), BARS_CONFIG)?;
@@ -189,6 +202,8 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     );
     report("backtest_bars_engine_best", figures.best, "bars/s");
     report("backtest_bars_derived", figures.derived as f64, "events");
+    let report_run = report_time(&bars_spec, &bars, args.bar_passes)?;
+    let loop_rate = figures.median;
     let all_spec = spec(&work.join("bars-all-config"), BARS_ALL_RULES_CONFIG)?;
     let all = engine_loop(&all_spec, &bars, args.bar_passes)?;
     report("backtest_bars_engine_all_rules", all.median, "bars/s");
@@ -215,6 +230,7 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
         bars.len() as f64 / rate * 1e3,
         "ms",
     );
+    report_cost("bars", report_run, bars.len() as f64, loop_rate, rate);
     Ok(())
 }
 
@@ -257,6 +273,88 @@ fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<Loo
         best: rates[rates.len() - 1],
         derived,
     })
+}
+
+/// Keeps what one pass derives, each event with the number of inputs processed before it.
+struct RecordingSink {
+    counting: CountingSink,
+    inputs: usize,
+    derived: Vec<(usize, Envelope)>,
+}
+
+impl EventSink for RecordingSink {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        self.inputs += 1;
+        self.counting.input(input)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        self.counting.derived(events)?;
+        let after = self.inputs;
+        self.derived
+            .extend(events.iter().map(|event| (after, event.clone())));
+        Ok(())
+    }
+}
+
+/// The report's own time over a run's events (inputs and derived, in the order a backtest's
+/// sink sees them, then `finish`): the median of `passes`, in seconds.
+fn report_time(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<f64, Failure> {
+    let actors =
+        build_actors(&spec.config, &spec.templates).map_err(|e| Failure::Failed(e.to_string()))?;
+    let sink = RecordingSink {
+        counting: CountingSink {
+            next: inputs.len() as Seq + 1,
+        },
+        inputs: 0,
+        derived: Vec::new(),
+    };
+    let mut journal = Journal::new(actors, sink).map_err(|e| Failure::Failed(e.to_string()))?;
+    for input in inputs {
+        journal
+            .process(input.clone())
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+    }
+    let derived = journal.into_sink().derived;
+    let bots: Vec<(BotId, Money)> = spec
+        .config
+        .bot
+        .iter()
+        .map(|bot| (bot.name, bot.initial_capital))
+        .collect();
+    let mut times = Vec::with_capacity(passes);
+    for _ in 0..passes.max(1) {
+        let start = Instant::now();
+        let mut builder = ReportBuilder::new(&bots);
+        let mut next = derived.iter().peekable();
+        for (i, input) in inputs.iter().enumerate() {
+            builder.observe(input);
+            while let Some((_, event)) = next.next_if(|(after, _)| *after == i + 1) {
+                builder.observe(event);
+            }
+        }
+        std::hint::black_box(builder.finish());
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// The report's time (`backtest_<name>_report_run`) and its share of the engine loop's median
+/// pass and of the whole process's run over the same `inputs` (`_report_cost`,
+/// `_report_process_share`); rates in inputs per second.
+fn report_cost(name: &str, seconds: f64, inputs: f64, loop_rate: f64, process_rate: f64) {
+    report(&format!("backtest_{name}_report_run"), seconds * 1e3, "ms");
+    report(
+        &format!("backtest_{name}_report_cost"),
+        seconds / (inputs / loop_rate) * 100.0,
+        "%",
+    );
+    report(
+        &format!("backtest_{name}_report_process_share"),
+        seconds / (inputs / process_rate) * 100.0,
+        "%",
+    );
 }
 
 /// `charon backtest`'s path: inputs written to a data log first (not timed), then the run.
