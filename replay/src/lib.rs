@@ -6,4 +6,5 @@
 pub mod export;
 pub mod inspect;
 pub mod report;
+pub mod statistics;
 pub mod stats;
