@@ -8,7 +8,13 @@ use std::process::{Command, Output};
 
 use charon_events::log::EVENTS_TREE;
 use charon_events::payload::manifest::ExecutionMode;
+use charon_events::payload::order::EquityUpdated;
 use charon_events::{Event, EventLog, Origin};
+use rust_decimal::Decimal;
+
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str_exact(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
 
 fn charon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_charon"))
@@ -217,14 +223,15 @@ fn the_report_json_agrees_with_the_run_log() {
         .filter(|e| matches!(e.payload, Event::OrderFilled(_)))
         .count();
     assert_eq!(bot["fills"].as_u64().unwrap(), fills as u64);
-    let last_equity = events
+    let account: Vec<&EquityUpdated> = events
         .iter()
-        .rev()
-        .find_map(|e| match &e.payload {
-            Event::EquityUpdated(update) => Some(update.equity),
+        .filter(|e| e.pair.is_none())
+        .filter_map(|e| match &e.payload {
+            Event::EquityUpdated(update) => Some(update),
             _ => None,
         })
-        .expect("equity was reported");
+        .collect();
+    let last_equity = account.last().expect("equity was reported").equity;
     assert_eq!(bot["final_equity"], last_equity.to_string());
     let trades = bot["trades"].as_u64().unwrap();
     assert_eq!(
@@ -232,6 +239,111 @@ fn the_report_json_agrees_with_the_run_log() {
         trades
     );
     assert!(trades >= 1);
+
+    // The history: the equity curve is every account-level update of the log.
+    let history = &report["history"]["bots"][0];
+    let curve = history["equity_curve"].as_array().unwrap();
+    assert_eq!(curve.len(), account.len());
+    assert_eq!(curve.last().unwrap()["value"], last_equity.to_string());
+    // Every closed trade is listed; with what is still open they add up to the pair's net.
+    let closed = history["closed_trades"].as_array().unwrap();
+    assert_eq!(closed.len() as u64, trades);
+    let amount = |value: &serde_json::Value| dec(value.as_str().unwrap());
+    let booked: Decimal = closed
+        .iter()
+        .chain(history["open_trades"].as_array().unwrap())
+        .map(|t| amount(&t["net_pnl"]))
+        .sum();
+    assert_eq!(booked, amount(&bot["pairs"][0]["net_pnl"]));
+    for trade in closed {
+        let net =
+            amount(&trade["realized_pnl"]) - amount(&trade["fees"]) + amount(&trade["funding"]);
+        assert_eq!(amount(&trade["net_pnl"]), net, "{trade}");
+        assert!(trade["exit"]["purpose"].is_string(), "{trade}");
+    }
+    // Funding was paid on this perpetual: the trades' funding is the account's.
+    let funding: Decimal = closed
+        .iter()
+        .chain(history["open_trades"].as_array().unwrap())
+        .map(|t| amount(&t["funding"]))
+        .sum();
+    assert_eq!(funding, amount(&bot["funding"]));
+    assert!(funding != Decimal::ZERO);
+
+    // The statistics, on the same figures.
+    let stats = &bot["statistics"];
+    assert_eq!(stats["returns"]["end_equity"], bot["final_equity"]);
+    assert_eq!(stats["returns"]["total_return_pct"], bot["return_pct"]);
+    assert_eq!(stats["drawdown"]["max_pct"], bot["max_drawdown_pct"]);
+    assert_eq!(stats["trades"]["trades"], bot["trades"]);
+    assert_eq!(stats["fees"], bot["fees"]);
+    // One pair: its contribution is all of the bot's P&L.
+    let pair = &bot["pairs"][0]["statistics"];
+    assert_eq!(
+        pair["returns"]["end_equity"],
+        stats["returns"]["end_equity"]
+    );
+    // One daily return per UTC date the period touches (a period ending at midnight does not
+    // touch the next date): a month of bars, so every ratio exists.
+    const DAY: i64 = 86_400_000_000_000;
+    let (start, end) = (
+        stats["period"]["start"].as_i64().unwrap(),
+        stats["period"]["end"].as_i64().unwrap(),
+    );
+    let last_date = if end % DAY == 0 {
+        end / DAY - 1
+    } else {
+        end / DAY
+    };
+    let days = stats["returns"]["days"].as_u64().unwrap();
+    assert_eq!(days as i64, last_date - start / DAY + 1);
+    assert!(days > 20, "{days} days");
+    for ratio in ["cagr_pct", "volatility_pct", "sharpe", "sortino", "calmar"] {
+        assert!(
+            stats["returns"][ratio].is_f64(),
+            "{ratio}: {}",
+            stats["returns"]
+        );
+    }
+    let hold = stats["buy_and_hold_pct"]
+        .as_str()
+        .expect("prices from the inputs");
+    assert_eq!(hold, pair["buy_and_hold_pct"].as_str().unwrap());
+}
+
+#[test]
+fn the_risk_free_rate_moves_sharpe_and_sortino_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let config = xrp_config(dir.path());
+    let read = |name: &str, extra: &[&str]| -> serde_json::Value {
+        let json = dir.path().join(format!("{name}.json"));
+        let mut args = vec!["--report-json", arg(&json)];
+        args.extend_from_slice(extra);
+        let output = backtest(&config, &data, &dir.path().join(name), &args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let stdout = text(&output.stdout);
+        assert!(stdout.contains("\n  Sharpe "), "{stdout}");
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+    };
+    let (zero, five) = (read("zero", &[]), read("five", &["--risk-free-rate", "5"]));
+    let returns = |report: &serde_json::Value| report["bots"][0]["statistics"]["returns"].clone();
+    let (a, b) = (returns(&zero), returns(&five));
+    assert_eq!(five["settings"]["risk_free_rate_pct"], "5");
+    assert!(b["sharpe"].as_f64().unwrap() < a["sharpe"].as_f64().unwrap());
+    assert!(b["sortino"].as_f64().unwrap() < a["sortino"].as_f64().unwrap());
+    for same in ["cagr_pct", "volatility_pct", "calmar", "total_return_pct"] {
+        assert_eq!(a[same], b[same], "{same}");
+    }
+
+    let bad = backtest(
+        &config,
+        &data,
+        &dir.path().join("bad"),
+        &["--risk-free-rate", "-100"],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("-100"), "{}", text(&bad.stderr));
 }
 
 #[test]
@@ -329,6 +441,9 @@ fn the_demo_runs_on_what_ships_and_reports() {
         "win rate",
         "BTCUSDT",
         "XRPUSDT",
+        "\n  statistic ",
+        "\n  Sortino ",
+        "\n  buy and hold ",
     ] {
         assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
     }

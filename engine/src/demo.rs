@@ -15,7 +15,7 @@ use charon_events::{Envelope, EventLog, LogKind, Symbol};
 use clap::Args;
 
 use crate::backtest::bundle::{Bundle, RunSpec};
-use crate::backtest::{print_outcome, runner, write_json};
+use crate::backtest::{report, runner, ReportArgs};
 use crate::failure::Failure;
 
 #[derive(Debug, Args)]
@@ -26,9 +26,8 @@ pub struct DemoArgs {
     /// Keep the data log (the imported market data) here, e.g. to `replay verify` the run.
     #[arg(long)]
     pub data_log: Option<PathBuf>,
-    /// Also write the report as JSON to this file.
-    #[arg(long)]
-    pub report_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// The repo's data directory.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../data"))]
     pub data_dir: PathBuf,
@@ -134,10 +133,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
          Jan 2022; XRPUSDT 5m bars and funding, Nov 2021)",
         data.last_seq()
     );
-    let outcome = runner::run(&spec, &data, 1, data.last_seq(), &out, true)?;
-    print_outcome(&outcome, &out);
-    if let Some(path) = &args.report_json {
-        write_json(&outcome, path)?;
-    }
-    Ok(())
+    let settings = args.report.risk_free_rate;
+    let outcome = runner::run(&spec, &data, 1, data.last_seq(), &out, true, &settings)?;
+    report(&outcome, &out, &args.report)
 }

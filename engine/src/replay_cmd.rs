@@ -31,7 +31,7 @@ use charon_replay::inspect::render_json;
 use clap::{Args, Subcommand};
 
 use crate::backtest::bundle::{Bundle, RunSpec};
-use crate::backtest::{print_outcome, runner, write_json};
+use crate::backtest::{report, runner, ReportArgs};
 use crate::failure::Failure;
 use crate::replay_diff::{diff_cmd, mode_name, DiffArgs};
 
@@ -67,9 +67,8 @@ pub struct WhatIfArgs {
     /// The data log a backtest's inputs are cited from.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Also write the report as JSON to this file.
-    #[arg(long)]
-    pub report_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 pub fn run(command: ReplayCommand) -> Result<(), Failure> {
@@ -142,12 +141,9 @@ fn what_if_cmd(args: WhatIfArgs) -> Result<(), Failure> {
         range.last_seq,
         &args.out,
         true,
+        &args.report.risk_free_rate,
     )?;
-    print_outcome(&outcome, &args.out);
-    if let Some(path) = &args.report_json {
-        write_json(&outcome, path)?;
-    }
-    Ok(())
+    report(&outcome, &args.out, &args.report)
 }
 
 /// What a verification found.

@@ -2,9 +2,9 @@
 //!
 //! The run log at `--out` holds the run's manifest (mode, binary version, the configuration
 //! and its templates in full with their hash, the data log's id and the seq range used), then
-//! every derived event; inputs stay in the data log and are cited by seq. The report (return,
-//! drawdown, trades, win rate, fees) is printed at the end and, with `--report-json`, written
-//! as JSON.
+//! every derived event; inputs stay in the data log and are cited by seq. The report (its
+//! figures and the statistics of the bot and each pair, docs/STATISTICS.md) is printed at the
+//! end and, with `--report-json`, written as JSON with every trade and the curves.
 
 pub mod bundle;
 pub mod runner;
@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use charon_adapters::import::time;
 use charon_events::{EventLog, Timestamp};
+use charon_replay::statistics::Settings;
 use clap::Args;
+use rust_decimal::Decimal;
 
 use crate::failure::Failure;
 use bundle::RunSpec;
@@ -36,28 +38,59 @@ pub struct BacktestArgs {
     /// End of the period (inclusive), same forms as `--from`.
     #[arg(long, value_parser = parse_time)]
     pub to: Option<Timestamp>,
-    /// Also write the report as JSON to this file.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How a run's report is computed and where it goes (`backtest`, `demo`, `replay run`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Also write the report as JSON to this file: every figure and statistic, every trade,
+    /// the equity and contribution curves (docs/STATISTICS.md).
     #[arg(long)]
     pub report_json: Option<PathBuf>,
+    /// The annual risk-free rate in percent that Sharpe and Sortino subtract (`4.5` for 4.5%
+    /// a year).
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value = "0",
+        allow_negative_numbers = true,
+        value_parser = parse_risk_free_rate
+    )]
+    pub risk_free_rate: Settings,
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, String> {
     time::parse(text)
 }
 
+fn parse_risk_free_rate(text: &str) -> Result<Settings, String> {
+    let pct: Decimal = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a percentage (e.g. 4.5)"))?;
+    Settings::with_risk_free_rate_pct(pct).map_err(|e| e.to_string())
+}
+
 pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     let spec = RunSpec::from_file(&args.config)?;
     let data = EventLog::open(&args.data)?;
     let (first, last) = runner::seq_range(&data, args.from, args.to)?;
-    let outcome = runner::run(&spec, &data, first, last, &args.out, true)?;
-    print_outcome(&outcome, &args.out);
-    if let Some(path) = &args.report_json {
-        write_json(&outcome, path)?;
-    }
-    Ok(())
+    let settings = args.report.risk_free_rate;
+    let outcome = runner::run(&spec, &data, first, last, &args.out, true, &settings)?;
+    report(&outcome, &args.out, &args.report)
 }
 
-pub fn print_outcome(outcome: &Outcome, out: &std::path::Path) {
+/// Prints a finished run's report and writes its JSON where `--report-json` asks.
+pub fn report(outcome: &Outcome, out: &std::path::Path, args: &ReportArgs) -> Result<(), Failure> {
+    print_outcome(outcome, out);
+    match &args.report_json {
+        Some(path) => write_json(outcome, path),
+        None => Ok(()),
+    }
+}
+
+fn print_outcome(outcome: &Outcome, out: &std::path::Path) {
     print!("{}", outcome.report.render_text());
     println!(
         "run log {}: {} inputs (data log {} seqs {}..={}), {} derived events",
@@ -70,7 +103,7 @@ pub fn print_outcome(outcome: &Outcome, out: &std::path::Path) {
     );
 }
 
-pub fn write_json(outcome: &Outcome, path: &std::path::Path) -> Result<(), Failure> {
+fn write_json(outcome: &Outcome, path: &std::path::Path) -> Result<(), Failure> {
     let json = serde_json::to_string_pretty(&outcome.report)
         .map_err(|e| Failure::Failed(format!("report: {e}")))?;
     std::fs::write(path, json + "\n")

@@ -10,6 +10,7 @@ use charon_actors::setup::build_actors;
 use charon_events::payload::manifest::{DataRange, ExecutionMode, RunManifest};
 use charon_events::{Envelope, Event, EventLog, LogKind, Seq, Timestamp};
 use charon_replay::report::{Report, ReportBuilder};
+use charon_replay::statistics::Settings;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::bundle::RunSpec;
@@ -62,7 +63,8 @@ pub fn manifest(spec: &RunSpec, range: DataRange) -> RunManifest {
 }
 
 /// Runs `spec` over seqs `first..=last` of `data`, writing the run log at `out` (which must
-/// not exist). A progress bar is drawn on standard error when it is a terminal and `progress`.
+/// not exist), and reports with statistics under `settings`. A progress bar is drawn on
+/// standard error when it is a terminal and `progress`.
 pub fn run(
     spec: &RunSpec,
     data: &EventLog,
@@ -70,6 +72,7 @@ pub fn run(
     last: Seq,
     out: &Path,
     progress: bool,
+    settings: &Settings,
 ) -> Result<Outcome, Failure> {
     if data.kind() != LogKind::Data {
         return Err(Failure::BadInput(format!(
@@ -135,7 +138,7 @@ pub fn run(
     let run_log = sink.log.log();
     run_log.sync_through(run_log.last_seq())?;
     Ok(Outcome {
-        report: sink.report.finish(),
+        report: sink.report.finish_with(settings),
         inputs: stats.inputs,
         derived: stats.derived,
         range,

@@ -25,6 +25,7 @@ use charon_adapters::recording::read_recording;
 use charon_events::payload::market::Interval;
 use charon_events::{BotId, Envelope, EventLog, LogKind, Money, Seq, Symbol, Timestamp};
 use charon_replay::report::ReportBuilder;
+use charon_replay::statistics::Settings;
 use clap::Args;
 
 use super::report;
@@ -376,7 +377,15 @@ pub(super) fn whole_process(
     }
     let start = Instant::now();
     let data = EventLog::open(&data_path)?;
-    let outcome = runner::run(spec, &data, 1, data.last_seq(), &dir.join("run"), false)?;
+    let outcome = runner::run(
+        spec,
+        &data,
+        1,
+        data.last_seq(),
+        &dir.join("run"),
+        false,
+        &Settings::default(),
+    )?;
     let elapsed = start.elapsed().as_secs_f64();
     Ok(outcome.inputs as f64 / elapsed)
 }
