@@ -12,6 +12,7 @@ use std::process::Output;
 
 use charon_events::payload::order::Fill;
 use charon_events::{Envelope, Event, EventLog, LogKind, Origin};
+use rust_decimal::Decimal;
 use support::{arg, charon, stderr, stdout, two_bot_run};
 
 /// `charon log export LOG --format FORMAT ARGS...`, which must succeed; its standard output.
@@ -264,6 +265,140 @@ fn fills_csv_has_one_row_per_fill_with_the_following_realized_pnl() {
     ));
     assert_eq!(rows.len(), fills.len() / 2 + 1);
     assert_eq!(rows[rows.len() - 1][9], next_realized_pnl(&events, last));
+}
+
+/// The closing update of a trade row: the `position_updated` of its bot and pair at its close
+/// time that left the position flat or on the other side.
+fn closing_update<'a>(events: &'a [Envelope], row: &csv::StringRecord) -> &'a Envelope {
+    events
+        .iter()
+        .find(|e| {
+            e.ts.to_rfc3339() == row[4]
+                && optional(e.bot) == row[0]
+                && optional(e.pair) == row[1]
+                && matches!(&e.payload, Event::PositionUpdated(update)
+                    if update.qty.0.is_zero()
+                        || update.side.map(|s| serde_json::to_value(s).unwrap()) != Some(row[2].into()))
+        })
+        .unwrap_or_else(|| panic!("no closing update for {row:?}"))
+}
+
+#[test]
+fn trades_csv_has_one_row_per_closed_trade_that_adds_up_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, run, events) = two_bot_run(dir.path());
+    let text = export(&run, "trades-csv", &[]);
+    let (header, rows) = read_csv(&text);
+    assert_eq!(header, charon_replay::export::TRADE_COLUMNS);
+    assert!(rows.len() > 10, "{} trades", rows.len());
+    let dec = |text: &str| -> Decimal {
+        text.parse()
+            .unwrap_or_else(|e| panic!("{text:?} is not a plain decimal: {e}"))
+    };
+    for row in &rows {
+        // Amounts add up; returns are on the entry notional.
+        let (gross, fees, funding, net) =
+            (dec(&row[10]), dec(&row[11]), dec(&row[12]), dec(&row[13]));
+        assert_eq!(net, gross - fees + funding, "{row:?}");
+        let notional = dec(&row[9]);
+        assert_eq!(notional, dec(&row[6]) * dec(&row[8]), "{row:?}");
+        assert_eq!(
+            dec(&row[14]),
+            (net / notional * Decimal::ONE_HUNDRED).round_dp(4)
+        );
+        // The close is a position update of the log; the exit price is its closing fill's,
+        // and the exit's purpose and reason that fill's order's.
+        let close = closing_update(&events, row);
+        let fill = events
+            .iter()
+            .filter(|e| e.ts == close.ts && e.bot == close.bot && e.pair == close.pair)
+            .filter_map(fill_of)
+            .next_back()
+            .expect("a fill closed the trade");
+        assert_eq!(dec(&row[7]), fill.price.0, "{row:?}");
+        let intent = events
+            .iter()
+            .find_map(|e| match &e.payload {
+                Event::OrderIntent(intent) if intent.order_id == fill.order_id => Some(intent),
+                _ => None,
+            })
+            .expect("the fill's order");
+        assert_eq!(row[16], serde_json::to_value(intent.purpose).unwrap());
+        assert_eq!(row[18], intent.reason);
+        assert!(!row[17].is_empty(), "the exit's rule: {row:?}");
+        // Times: RFC 3339 in UTC, the duration between them in seconds (0 for a trade stopped
+        // out on the bar it entered on).
+        assert!(row[3] <= row[4] && row[4].ends_with('Z'), "{row:?}");
+        let seconds = |at: &str| {
+            let ts = events
+                .iter()
+                .find(|e| e.ts.to_rfc3339() == at)
+                .expect("an event at the trade's time")
+                .ts;
+            Decimal::new(ts.nanos(), 9)
+        };
+        assert_eq!(dec(&row[5]), seconds(&row[4]) - seconds(&row[3]));
+    }
+    // Every amount of a pair that ends flat belongs to a trade: the rows add up to its last
+    // update's cumulative net.
+    for (bot, pair) in [("btc", "BTCUSDT"), ("xrp", "XRPUSDT")] {
+        let last = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.payload {
+                Event::PositionUpdated(update) if is_bot(e, bot) => Some(update),
+                _ => None,
+            })
+            .unwrap();
+        let booked: Decimal = rows
+            .iter()
+            .filter(|r| &r[0] == bot && &r[1] == pair)
+            .map(|r| dec(&r[13]))
+            .sum();
+        if last.qty.0.is_zero() {
+            assert_eq!(
+                booked,
+                last.realized_pnl.0 - last.fees.0 + last.funding.0,
+                "{bot}"
+            );
+        }
+        assert!(rows.iter().any(|r| &r[0] == bot), "{bot} traded");
+    }
+
+    // Filters select trades by the update that closed them.
+    let xrp: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[0] == "xrp").collect();
+    let from = &xrp[2][4];
+    let (_, selected) = read_csv(&export(
+        &run,
+        "trades-csv",
+        &["--bot", "xrp", "--from-ts", from],
+    ));
+    let expected: Vec<&csv::StringRecord> = xrp.iter().copied().filter(|r| &r[4] >= from).collect();
+    assert!(expected.len() > 1 && expected.len() < xrp.len());
+    assert_eq!(selected.iter().collect::<Vec<_>>(), expected);
+    let middle = closing_update(&events, &rows[rows.len() / 2]).seq;
+    let (_, up_to) = read_csv(&export(&run, "trades-csv", &["--to", &middle.to_string()]));
+    assert_eq!(up_to.len(), rows.len() / 2 + 1);
+    assert_eq!(
+        up_to.iter().collect::<Vec<_>>(),
+        rows.iter().take(up_to.len()).collect::<Vec<_>>()
+    );
+
+    let kind = charon(&[
+        "log",
+        "export",
+        arg(&run),
+        "--format",
+        "trades-csv",
+        "--kind",
+        "order_filled",
+    ]);
+    assert_eq!(kind.status.code(), Some(2), "{}", stderr(&kind));
+    assert!(
+        stderr(&kind).contains("--kind does not apply"),
+        "{}",
+        stderr(&kind)
+    );
 }
 
 /// A run log holding one event of every kind.

@@ -56,7 +56,8 @@ pub enum LogCommand {
     },
     /// Print events, optionally filtered.
     Inspect(InspectArgs),
-    /// Write events for other tools (JSON lines, CSV, fills as CSV), optionally filtered.
+    /// Write events for other tools (JSON lines, CSV, fills or closed trades as CSV),
+    /// optionally filtered.
     Export(ExportArgs),
 }
 
@@ -104,8 +105,9 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     pub log: PathBuf,
-    /// `jsonl` (what `inspect --json` prints), `csv` (one row per event) or `fills-csv` (one
-    /// row per fill, for spreadsheets).
+    /// `jsonl` (what `inspect --json` prints), `csv` (one row per event), `fills-csv` (one row
+    /// per fill) or `trades-csv` (one row per closed trade, selected by the update that closed
+    /// it), the last two for spreadsheets.
     #[arg(long, value_parser = parse_export_format)]
     pub format: ExportFormat,
     #[command(flatten)]

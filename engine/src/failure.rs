@@ -45,6 +45,7 @@ impl From<charon_replay::inspect::InspectError> for Failure {
             charon_replay::inspect::InspectError::Output(e) => {
                 Failure::Failed(format!("writing output: {e}"))
             }
+            charon_replay::inspect::InspectError::Filter(message) => Failure::BadInput(message),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Exporting a log for other tools: JSON lines (what `inspect --json` prints), one CSV row per
-//! event, or one CSV row per fill for spreadsheets. The same [`Filter`] as inspection selects
-//! the events.
+//! event, one CSV row per fill or one CSV row per closed trade for spreadsheets. The same
+//! [`Filter`] as inspection selects the events (for trades, the events that close them).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -9,8 +9,12 @@ use std::str::FromStr;
 
 use charon_events::payload::order::{Fill, Liquidity, Side};
 use charon_events::{BotId, Envelope, Event, EventLog, Origin, Seq, Symbol};
+use rust_decimal::Decimal;
 
 use crate::inspect::{inspect, Filter, Format, InspectError};
+use crate::report::history::ClosedTrade;
+use crate::report::json_name;
+use crate::report::trades::TradeLedger;
 
 /// What an export writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,16 +25,20 @@ pub enum ExportFormat {
     Csv,
     /// One row per `order_filled` and `order_partially_filled` event: [`FILL_COLUMNS`].
     FillsCsv,
+    /// One row per closed trade, as the run report records it: [`TRADE_COLUMNS`].
+    TradesCsv,
 }
 
 impl ExportFormat {
-    pub const ALL: [ExportFormat; 3] = [Self::JsonLines, Self::Csv, Self::FillsCsv];
+    pub const ALL: [ExportFormat; 4] =
+        [Self::JsonLines, Self::Csv, Self::FillsCsv, Self::TradesCsv];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::JsonLines => "jsonl",
             Self::Csv => "csv",
             Self::FillsCsv => "fills-csv",
+            Self::TradesCsv => "trades-csv",
         }
     }
 }
@@ -87,6 +95,32 @@ pub const FILL_COLUMNS: [&str; 10] = [
     "realized_pnl_after",
 ];
 
+/// The header of the `trades-csv` format: a [`ClosedTrade`]'s fields. Times are RFC 3339,
+/// `duration_s` in seconds, amounts and prices exact decimals (never an exponent); the
+/// percentages are rounded to 4 places; `exit_price`, the returns and the exit's fields are
+/// empty when unknown.
+pub const TRADE_COLUMNS: [&str; 19] = [
+    "bot",
+    "pair",
+    "side",
+    "opened_at",
+    "closed_at",
+    "duration_s",
+    "entry_price",
+    "exit_price",
+    "max_qty",
+    "entry_notional",
+    "realized_pnl",
+    "fees",
+    "funding",
+    "net_pnl",
+    "return_pct",
+    "gross_return_pct",
+    "exit_purpose",
+    "exit_rule",
+    "exit_reason",
+];
+
 /// Writes the matching events to `out` in `format`; returns how many events (rows, for the CSV
 /// formats, not counting the header) were written.
 pub fn export(
@@ -99,6 +133,7 @@ pub fn export(
         ExportFormat::JsonLines => inspect(log, filter, Format::JsonLines, out),
         ExportFormat::Csv => export_events(log, filter, out),
         ExportFormat::FillsCsv => export_fills(log, filter, out),
+        ExportFormat::TradesCsv => export_trades(log, filter, out),
     }
 }
 
@@ -232,6 +267,70 @@ fn pending_fill(env: &Envelope, fill: &Fill) -> PendingFill {
         ],
         resolved: false,
     }
+}
+
+/// The closed trades of every bot and pair, in the order they closed, each selected by the
+/// position update that closed it: its seq and time, its bot and pair. Trades are followed
+/// from the log's first event whatever the filter (a trade may open before `--from`). Kinds
+/// select nothing here and are refused.
+fn export_trades(
+    log: &EventLog,
+    filter: &Filter,
+    out: &mut impl Write,
+) -> Result<u64, InspectError> {
+    if !filter.kinds.is_empty() {
+        return Err(InspectError::Filter(
+            "--kind does not apply to trades-csv: trades are selected by the update that \
+             closes them (--from/--to, --from-ts/--to-ts, --bot, --pair)"
+                .into(),
+        ));
+    }
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(TRADE_COLUMNS).map_err(csv_error)?;
+    let mut ledger = TradeLedger::default();
+    let mut written = 0;
+    let (_, to) = filter.seq_range();
+    for env in log.range(1, to) {
+        let env = env?;
+        match ledger.observe(&env) {
+            Some(trade) if filter.matches(&env) => {
+                csv.write_record(trade_row(&trade)).map_err(csv_error)?;
+                written += 1;
+            }
+            _ => {}
+        }
+    }
+    csv.flush()?;
+    Ok(written)
+}
+
+/// One `trades-csv` row.
+pub fn trade_row(trade: &ClosedTrade) -> [String; 19] {
+    [
+        trade.bot.to_string(),
+        trade.pair.to_string(),
+        json_name(&trade.side),
+        trade.opened_at.to_rfc3339(),
+        trade.closed_at.to_rfc3339(),
+        Decimal::new(trade.duration_ns, 9).normalize().to_string(),
+        trade.entry_price.to_string(),
+        optional(trade.exit_price),
+        trade.max_qty.to_string(),
+        trade.entry_notional.to_string(),
+        trade.realized_pnl.to_string(),
+        trade.fees.to_string(),
+        trade.funding.to_string(),
+        trade.net_pnl.to_string(),
+        optional(trade.return_pct),
+        optional(trade.gross_return_pct),
+        trade
+            .exit
+            .purpose
+            .as_ref()
+            .map_or_else(String::new, json_name),
+        trade.exit.rule.clone().unwrap_or_default(),
+        trade.exit.reason.clone().unwrap_or_default(),
+    ]
 }
 
 /// The csv writer's errors are I/O errors (rows have a fixed width and are valid UTF-8).

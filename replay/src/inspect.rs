@@ -57,6 +57,9 @@ pub enum InspectError {
     Log(#[from] LogError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// A filter that does not apply to what is written.
+    #[error("{0}")]
+    Filter(String),
 }
 
 /// Writes the matching events to `out`; returns how many were written.

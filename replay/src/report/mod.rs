@@ -486,9 +486,14 @@ fn percent(part: Decimal, whole: Decimal) -> Decimal {
 
 /// The rule's snake_case name, as it appears in JSON.
 fn rule_name(rule: RiskRule) -> String {
-    match serde_json::to_value(rule) {
+    json_name(&rule)
+}
+
+/// The name a unit enum variant has in JSON (`stop_loss`, `force_close`, `long`).
+pub fn json_name<T: Serialize + std::fmt::Debug>(value: &T) -> String {
+    match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{rule:?}"),
+        _ => format!("{value:?}"),
     }
 }
 
