@@ -8,9 +8,9 @@
 //!   events are shown as JSON with the fields that differ.
 //! - **Trades**: a trade is a position of one bot and pair going from flat to open and back
 //!   to flat (a flip closes one trade and opens another), from `position_updated` events, as
-//!   the report counts them (`replay/src/report.rs`); its net P&L is computed the same way
-//!   (realized − fees + funding at its close, minus the same at the update before it opened, or
-//!   at the flip that opened it). A trade is identified by (bot, pair, side, open time); those
+//!   the report counts them (the same `TradeLedger`, `replay/src/report/trades.rs`); its net
+//!   P&L is the report's (realized − fees + funding at its close, minus the same at the update
+//!   before it opened, or at the flip that opened it). A trade is identified by (bot, pair, side, open time); those
 //!   present in only one run are listed, and those in both that closed differently. A trade
 //!   still open at the end is not a trade yet, as in the report.
 //! - **Per bot**: final equity, return, max drawdown, trades and win rate from the report
@@ -29,11 +29,12 @@ use std::path::{Path, PathBuf};
 
 use charon_events::codec::encode_record;
 use charon_events::payload::manifest::{ExecutionMode, RunManifest};
-use charon_events::payload::order::{PositionSide, PositionUpdated};
+use charon_events::payload::order::PositionSide;
 use charon_events::payload::risk::RiskRule;
 use charon_events::{BotId, Envelope, Event, EventLog, Money, Seq, Symbol, Timestamp};
 use charon_replay::inspect::render_json;
-use charon_replay::report::{BotReport, Report, ReportBuilder};
+use charon_replay::report::trades::TradeLedger;
+use charon_replay::report::{json_name, BotReport, Report, ReportBuilder};
 use clap::Args;
 use rust_decimal::Decimal;
 
@@ -318,20 +319,10 @@ fn match_trades(a: &[Trade], b: &[Trade]) -> TradeDiff {
 struct Accumulator {
     events: u64,
     report: ReportBuilder,
-    positions: BTreeMap<(BotId, Symbol), Position>,
+    /// Every bot's trades (the report keeps only its configured bots').
+    ledger: TradeLedger,
     trades: Vec<Trade>,
     risk: BTreeMap<(&'static str, String), u64>,
-}
-
-/// A pair's position as the trade count follows it.
-#[derive(Default)]
-struct Position {
-    /// The open trade's side and open time; `None` when flat.
-    open: Option<(PositionSide, Timestamp)>,
-    /// The last update's net (realized − fees + funding, cumulative).
-    net: Decimal,
-    /// The net the open trade is measured from.
-    baseline: Decimal,
 }
 
 impl Accumulator {
@@ -339,7 +330,7 @@ impl Accumulator {
         Self {
             events: 0,
             report: ReportBuilder::new(bots),
-            positions: BTreeMap::new(),
+            ledger: TradeLedger::default(),
             trades: Vec::new(),
             risk: BTreeMap::new(),
         }
@@ -348,13 +339,17 @@ impl Accumulator {
     fn observe(&mut self, event: &Envelope) {
         self.events += 1;
         self.report.observe(event);
+        if let Some(closed) = self.ledger.observe(event) {
+            self.trades.push(Trade {
+                bot: closed.bot,
+                pair: closed.pair,
+                side: closed.side,
+                opened: closed.opened_at,
+                closed: closed.closed_at,
+                net_pnl: closed.net_pnl.0,
+            });
+        }
         let check = match &event.payload {
-            Event::PositionUpdated(update) => {
-                if let (Some(bot), Some(pair)) = (event.bot, event.pair) {
-                    self.position_updated(bot, pair, event.ts, update);
-                }
-                None
-            }
             Event::OrderVetoed(veto) => Some(&veto.check),
             Event::ForceClose(close) => Some(&close.check),
             Event::SignalBlocked(blocked) => Some(&blocked.check),
@@ -370,46 +365,6 @@ impl Accumulator {
         }
     }
 
-    /// The report's trade rule (`replay/src/report.rs`, "Per pair"), keeping each trade.
-    fn position_updated(
-        &mut self,
-        bot: BotId,
-        pair: Symbol,
-        ts: Timestamp,
-        update: &PositionUpdated,
-    ) {
-        let position = self.positions.entry((bot, pair)).or_default();
-        let net = update.realized_pnl.0 - update.fees.0 + update.funding.0;
-        let now_open = update.side.filter(|_| !update.qty.0.is_zero());
-        let mut close = |position: &mut Position, side, opened| {
-            self.trades.push(Trade {
-                bot,
-                pair,
-                side,
-                opened,
-                closed: ts,
-                net_pnl: net - position.baseline,
-            });
-        };
-        match (position.open, now_open) {
-            (None, Some(side)) => {
-                position.baseline = position.net;
-                position.open = Some((side, ts));
-            }
-            (Some((side, opened)), None) => {
-                close(position, side, opened);
-                position.open = None;
-            }
-            (Some((was, opened)), Some(side)) if was != side => {
-                close(position, was, opened);
-                position.baseline = net;
-                position.open = Some((side, ts));
-            }
-            _ => {}
-        }
-        position.net = net;
-    }
-
     fn finish(self) -> Side {
         Side {
             events: self.events,
@@ -422,10 +377,7 @@ impl Accumulator {
 
 /// The rule's snake_case name, as in JSON and in the report.
 fn rule_name(rule: RiskRule) -> String {
-    match serde_json::to_value(rule) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{rule:?}"),
-    }
+    json_name(&rule)
 }
 
 fn side_name(side: PositionSide) -> &'static str {
@@ -655,6 +607,7 @@ fn render_risk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use charon_events::payload::order::PositionUpdated;
     use charon_events::ActorId;
 
     fn dec<T: From<Decimal>>(text: &str) -> T {
