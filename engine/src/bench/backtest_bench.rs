@@ -6,9 +6,10 @@
 //! - **Whole process**: `charon backtest`'s own path over a data log on disk: the data-log
 //!   scan, the actors, the run log written to sled, the report.
 //! - **Report**: the run report alone (`ReportBuilder` fed every input and derived event of
-//!   one engine-loop pass, in order, then finished), timed over events already in memory; its
-//!   cost as a percentage of the engine loop's median pass and of the whole process's run,
-//!   both measured in the same process.
+//!   one engine-loop pass, in order, then finished) over events already in memory; and the
+//!   engine loop with a sink that feeds the report as `charon backtest`'s does, against the
+//!   loop without it, passes interleaved: what the report adds, in percent of the loop and of
+//!   the whole process's run.
 //!
 //! Ticks are the Binance spot recordings (trades and best bid/ask of BTCUSDT and ETHUSDT),
 //! repeated and shifted in time to `--events`; bars are the 45,031 BTC perpetual 1-minute bars,
@@ -180,16 +181,11 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     report("backtest_ticks_engine", figures.median, "events/s");
     report("backtest_ticks_engine_best", figures.best, "events/s");
     report("backtest_ticks_derived", figures.derived as f64, "events");
-    let report_run = report_time(&ticks_spec, &ticks, args.tick_passes)?;
+    let alone = report_time(&ticks_spec, &ticks, args.tick_passes)?;
+    let in_loop = loop_with_report(&ticks_spec, &ticks, args.tick_passes)?;
     let rate = whole_process(&ticks_spec, &ticks, &work.join("ticks"))?;
     report("backtest_ticks_process", rate, "events/s");
-    report_cost(
-        "ticks",
-        report_run,
-        ticks.len() as f64,
-        figures.median,
-        rate,
-    );
+    report_cost("ticks", alone, in_loop, ticks.len() as f64, rate);
 
     let bars = bar_events(&args.data.join("nautilus_trader"))?;
     let bars_spec = spec(&work.join("bars-config"), BARS_CONFIG)?;
@@ -203,8 +199,8 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     );
     report("backtest_bars_engine_best", figures.best, "bars/s");
     report("backtest_bars_derived", figures.derived as f64, "events");
-    let report_run = report_time(&bars_spec, &bars, args.bar_passes)?;
-    let loop_rate = figures.median;
+    let alone = report_time(&bars_spec, &bars, args.bar_passes)?;
+    let in_loop = loop_with_report(&bars_spec, &bars, args.bar_passes)?;
     let all_spec = spec(&work.join("bars-all-config"), BARS_ALL_RULES_CONFIG)?;
     let all = engine_loop(&all_spec, &bars, args.bar_passes)?;
     report("backtest_bars_engine_all_rules", all.median, "bars/s");
@@ -231,7 +227,7 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
         bars.len() as f64 / rate * 1e3,
         "ms",
     );
-    report_cost("bars", report_run, bars.len() as f64, loop_rate, rate);
+    report_cost("bars", alone, in_loop, bars.len() as f64, rate);
     Ok(())
 }
 
@@ -251,22 +247,9 @@ fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<Loo
     let mut rates = Vec::with_capacity(passes);
     let mut derived = 0;
     for _ in 0..passes.max(1) {
-        let actors = build_actors(&spec.config, &spec.templates)
-            .map_err(|e| Failure::Failed(e.to_string()))?;
-        let sink = CountingSink {
-            next: inputs.len() as Seq + 1,
-        };
-        let mut journal = Journal::new(actors, sink).map_err(|e| Failure::Failed(e.to_string()))?;
-        // Owned inputs, as a data-log scan hands them over; copied before the clock starts.
-        let batch = inputs.to_vec();
-        let start = Instant::now();
-        for input in batch {
-            journal
-                .process(input)
-                .map_err(|e| Failure::Failed(e.to_string()))?;
-        }
-        rates.push(inputs.len() as f64 / start.elapsed().as_secs_f64());
-        derived = journal.stats().derived;
+        let (seconds, count) = timed_pass(spec, inputs, counting(inputs), drop)?;
+        rates.push(inputs.len() as f64 / seconds);
+        derived = count;
     }
     rates.sort_by(f64::total_cmp);
     Ok(LoopFigures {
@@ -274,6 +257,95 @@ fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<Loo
         best: rates[rates.len() - 1],
         derived,
     })
+}
+
+fn counting(inputs: &[Envelope]) -> CountingSink {
+    CountingSink {
+        next: inputs.len() as Seq + 1,
+    }
+}
+
+/// One pass of the engine loop with fresh actors into `sink`, `end` given the sink after the
+/// last input: its seconds, `end` included, and the events it derived.
+fn timed_pass<S: EventSink>(
+    spec: &RunSpec,
+    inputs: &[Envelope],
+    sink: S,
+    end: impl FnOnce(S),
+) -> Result<(f64, u64), Failure> {
+    let actors =
+        build_actors(&spec.config, &spec.templates).map_err(|e| Failure::Failed(e.to_string()))?;
+    let mut journal = Journal::new(actors, sink).map_err(|e| Failure::Failed(e.to_string()))?;
+    // Owned inputs, as a data-log scan hands them over; copied before the clock starts.
+    let batch = inputs.to_vec();
+    let start = Instant::now();
+    for input in batch {
+        journal
+            .process(input)
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+    }
+    let derived = journal.stats().derived;
+    end(journal.into_sink());
+    Ok((start.elapsed().as_secs_f64(), derived))
+}
+
+/// Numbers events and feeds them to the run report, as `runner::run`'s sink does while the
+/// events are fresh.
+struct ReportingCountingSink {
+    counting: CountingSink,
+    report: ReportBuilder,
+}
+
+impl EventSink for ReportingCountingSink {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        let seq = self.counting.input(input)?;
+        self.report.observe(input);
+        Ok(seq)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        self.counting.derived(events)?;
+        for event in events.iter() {
+            self.report.observe(event);
+        }
+        Ok(())
+    }
+}
+
+/// The engine loop without and with the report (finished at the end), passes interleaved so
+/// both see the same machine: the median seconds of each.
+fn loop_with_report(
+    spec: &RunSpec,
+    inputs: &[Envelope],
+    passes: usize,
+) -> Result<(f64, f64), Failure> {
+    let bots = bots_of(spec);
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..passes.max(1) {
+        without.push(timed_pass(spec, inputs, counting(inputs), drop)?.0);
+        let sink = ReportingCountingSink {
+            counting: counting(inputs),
+            report: ReportBuilder::new(&bots),
+        };
+        let finish = |sink: ReportingCountingSink| {
+            std::hint::black_box(sink.report.finish());
+        };
+        with.push(timed_pass(spec, inputs, sink, finish)?.0);
+    }
+    Ok((median(without), median(with)))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn bots_of(spec: &RunSpec) -> Vec<(BotId, Money)> {
+    spec.config
+        .bot
+        .iter()
+        .map(|bot| (bot.name, bot.initial_capital))
+        .collect()
 }
 
 /// Keeps what one pass derives, each event with the number of inputs processed before it.
@@ -304,9 +376,7 @@ fn report_time(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<f64
     let actors =
         build_actors(&spec.config, &spec.templates).map_err(|e| Failure::Failed(e.to_string()))?;
     let sink = RecordingSink {
-        counting: CountingSink {
-            next: inputs.len() as Seq + 1,
-        },
+        counting: counting(inputs),
         inputs: 0,
         derived: Vec::new(),
     };
@@ -317,12 +387,7 @@ fn report_time(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<f64
             .map_err(|e| Failure::Failed(e.to_string()))?;
     }
     let derived = journal.into_sink().derived;
-    let bots: Vec<(BotId, Money)> = spec
-        .config
-        .bot
-        .iter()
-        .map(|bot| (bot.name, bot.initial_capital))
-        .collect();
+    let bots = bots_of(spec);
     let mut times = Vec::with_capacity(passes);
     for _ in 0..passes.max(1) {
         let start = Instant::now();
@@ -337,23 +402,38 @@ fn report_time(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<f64
         std::hint::black_box(builder.finish());
         times.push(start.elapsed().as_secs_f64());
     }
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    Ok(median(times))
 }
 
-/// The report's time (`backtest_<name>_report_run`) and its share of the engine loop's median
-/// pass and of the whole process's run over the same `inputs` (`_report_cost`,
-/// `_report_process_share`); rates in inputs per second.
-fn report_cost(name: &str, seconds: f64, inputs: f64, loop_rate: f64, process_rate: f64) {
-    report(&format!("backtest_{name}_report_run"), seconds * 1e3, "ms");
+/// What the report costs a run over `inputs`, from the report alone over events in memory
+/// (`seconds_alone`), the engine loop without and with it (`loop_seconds`, interleaved
+/// passes) and the whole process's rate:
+///
+/// - `backtest_<name>_report_run`: the report alone, ms. Its events come cold from memory, so
+///   this bounds the cost from above.
+/// - `backtest_<name>_report_cost`: how much slower the loop runs with the report, in %.
+/// - `backtest_<name>_report_process_share`: that difference in % of the whole process's run.
+fn report_cost(
+    name: &str,
+    seconds_alone: f64,
+    loop_seconds: (f64, f64),
+    inputs: f64,
+    process_rate: f64,
+) {
+    let (without, with) = loop_seconds;
+    report(
+        &format!("backtest_{name}_report_run"),
+        seconds_alone * 1e3,
+        "ms",
+    );
     report(
         &format!("backtest_{name}_report_cost"),
-        seconds / (inputs / loop_rate) * 100.0,
+        (with / without - 1.0) * 100.0,
         "%",
     );
     report(
         &format!("backtest_{name}_report_process_share"),
-        seconds / (inputs / process_rate) * 100.0,
+        (with - without) / (inputs / process_rate) * 100.0,
         "%",
     );
 }

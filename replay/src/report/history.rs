@@ -28,7 +28,7 @@ pub struct BotHistory {
     /// unrealized P&L), at its event time. The initial capital is not a point.
     pub equity_curve: Vec<CurvePoint>,
     /// The account's cumulative realized P&L, fees and funding, one point each time any of
-    /// them changed (from `EquityUpdated`).
+    /// them changed (from `EquityUpdated`; zero before the first point).
     pub totals: Vec<TotalsPoint>,
     /// Every closed trade of every pair, in the order they closed.
     pub closed_trades: Vec<ClosedTrade>,
@@ -46,7 +46,7 @@ pub struct PairHistory {
     /// realized P&L − fees + funding + the position's unrealized P&L.
     pub contribution_curve: Vec<CurvePoint>,
     /// The pair's cumulative realized P&L, fees and funding, one point each time any of them
-    /// changed (from `PositionUpdated`).
+    /// changed (from `PositionUpdated`; zero before the first point).
     pub totals: Vec<TotalsPoint>,
     /// The symbol's market prices from input bars (close) and trades: the first price seen,
     /// then the last price of each UTC hour, each at its own event time. Empty when the report

@@ -426,11 +426,15 @@ impl BotState {
     }
 }
 
-/// Appends `totals` at `ts` unless they equal the last point's.
-fn push_changed(series: &mut Vec<TotalsPoint>, ts: Timestamp, totals: Totals) {
-    if series.last().is_none_or(|last| last.totals != totals) {
+/// Appends `totals` at `ts` unless they equal the last point's (or zero, before any);
+/// whether it did.
+fn push_changed(series: &mut Vec<TotalsPoint>, ts: Timestamp, totals: Totals) -> bool {
+    let last = series.last().map_or_else(Totals::default, |p| p.totals);
+    let changed = last != totals;
+    if changed {
         series.push(TotalsPoint { ts, totals });
     }
+    changed
 }
 
 #[derive(Debug, Clone)]
@@ -438,6 +442,8 @@ struct PairState {
     tracker: TradeTracker,
     contribution_curve: Vec<CurvePoint>,
     totals: Vec<TotalsPoint>,
+    /// The net of the last point of `totals` (zero before any).
+    net: Decimal,
 }
 
 impl PairState {
@@ -446,6 +452,7 @@ impl PairState {
             tracker: TradeTracker::new(bot, pair),
             contribution_curve: Vec::new(),
             totals: Vec::new(),
+            net: Decimal::ZERO,
         }
     }
 
@@ -454,11 +461,14 @@ impl PairState {
         let closed = self.tracker.observe(event);
         if let Event::PositionUpdated(update) = &event.payload {
             let totals = self.tracker.totals();
+            // Most updates only mark the position: the net is recomputed when it changes.
+            if push_changed(&mut self.totals, event.ts, totals) {
+                self.net = totals.net();
+            }
             self.contribution_curve.push(CurvePoint {
                 ts: event.ts,
-                value: Money(totals.net() + update.unrealized_pnl.0),
+                value: Money(self.net + update.unrealized_pnl.0),
             });
-            push_changed(&mut self.totals, event.ts, totals);
         }
         closed
     }

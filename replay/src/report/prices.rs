@@ -15,7 +15,7 @@ const HOUR_NS: i64 = 3_600_000_000_000;
 /// Every symbol's sampled prices.
 #[derive(Debug, Clone, Default)]
 pub struct MarketPrices {
-    series: Vec<Vec<PricePoint>>,
+    series: Vec<Sampled>,
     index: BTreeMap<Symbol, usize>,
     /// The symbol of the last price and its place in `series`: market inputs mostly repeat a
     /// symbol, so most lookups stop here.
@@ -36,14 +36,14 @@ impl MarketPrices {
         }
         let Some(symbol) = event.pair else { return };
         let at = self.slot(symbol);
-        sample(&mut self.series[at], event.ts, price);
+        self.series[at].sample(event.ts, price);
     }
 
     /// The sampled prices of `symbol` (empty if it had none).
     pub fn of(&self, symbol: Symbol) -> &[PricePoint] {
         self.index
             .get(&symbol)
-            .map_or(&[][..], |&at| &self.series[at])
+            .map_or(&[][..], |&at| &self.series[at].points)
     }
 
     fn slot(&mut self, symbol: Symbol) -> usize {
@@ -55,21 +55,33 @@ impl MarketPrices {
         let next = self.series.len();
         let at = *self.index.entry(symbol).or_insert(next);
         if at == next {
-            self.series.push(Vec::new());
+            self.series.push(Sampled::default());
         }
         self.last = Some((symbol, at));
         at
     }
 }
 
-/// Appends `price` to a series that keeps the first point and then the last of each hour.
-fn sample(series: &mut Vec<PricePoint>, ts: Timestamp, price: Price) {
-    let point = PricePoint { ts, price };
-    match series.as_mut_slice() {
-        [_, .., last] if last.ts.nanos().div_euclid(HOUR_NS) == ts.nanos().div_euclid(HOUR_NS) => {
-            *last = point;
+/// A series that keeps the first point and then the last of each hour.
+#[derive(Debug, Clone, Default)]
+struct Sampled {
+    points: Vec<PricePoint>,
+    /// Where the hour of the last point ends (exclusive), so most prices need no division.
+    hour_end: i64,
+}
+
+impl Sampled {
+    fn sample(&mut self, ts: Timestamp, price: Price) {
+        let point = PricePoint { ts, price };
+        if self.points.len() >= 2 && ts.nanos() < self.hour_end {
+            let last = self.points.len() - 1;
+            self.points[last] = point;
+            return;
         }
-        _ => series.push(point),
+        if self.points.len() != 1 || ts.nanos() >= self.hour_end {
+            self.hour_end = (ts.nanos().div_euclid(HOUR_NS) + 1).saturating_mul(HOUR_NS);
+        }
+        self.points.push(point);
     }
 }
 

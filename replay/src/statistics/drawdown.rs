@@ -59,13 +59,17 @@ struct Episode {
     depth: Decimal,
 }
 
-/// Every drawdown episode of `series` over `period`, in time order, with exact depths.
+/// Every drawdown episode of `series` over `period`, in time order, with exact depths. The
+/// scan compares the points as recorded (a pair's contribution) and adds the offset (the
+/// capital) only where a depth is computed.
 fn episodes(series: &Series<'_>, period: Period) -> Vec<Episode> {
+    let offset = series.offset();
     let mut done = Vec::new();
-    let mut peak = series.start;
+    let mut peak = series.start - offset;
     let mut peak_at = period.start;
     let mut open: Option<Episode> = None;
-    for (ts, value) in series.points() {
+    let mut trough = peak;
+    for (ts, value) in series.raw_points() {
         if value >= peak {
             if let Some(mut episode) = open.take() {
                 episode.shown.end_at = ts;
@@ -76,20 +80,21 @@ fn episodes(series: &Series<'_>, period: Period) -> Vec<Episode> {
             peak_at = ts;
             continue;
         }
-        if peak <= Decimal::ZERO {
+        if open.is_some() && value >= trough {
             continue;
         }
-        let deeper = open.as_ref().is_none_or(|e| value < e.shown.trough.0);
-        if !deeper {
+        let peak_value = peak + offset;
+        if peak_value <= Decimal::ZERO {
             continue;
         }
-        let depth = (peak - value) / peak * Decimal::ONE_HUNDRED;
+        trough = value;
+        let depth = (peak - value) / peak_value * Decimal::ONE_HUNDRED;
         let episode = open.get_or_insert(Episode {
             shown: DrawdownEpisode {
                 peak_at,
-                peak: Money(peak),
+                peak: Money(peak_value),
                 trough_at: ts,
-                trough: Money(value),
+                trough: Money(value + offset),
                 depth_pct: Decimal::ZERO,
                 end_at: ts,
                 recovered: false,
@@ -98,7 +103,7 @@ fn episodes(series: &Series<'_>, period: Period) -> Vec<Episode> {
             depth,
         });
         episode.shown.trough_at = ts;
-        episode.shown.trough = Money(value);
+        episode.shown.trough = Money(value + offset);
         episode.depth = depth;
     }
     if let Some(mut episode) = open {

@@ -346,7 +346,8 @@ impl Subject<'_> {
         let daily = returns::simple_returns(&returns::daily_values(&self.series, period));
         let rf = settings.daily_risk_free();
         let ratio = |f: fn(&[f64], f64) -> Option<f64>| daily.as_deref().and_then(|r| f(r, rf));
-        let cagr = returns::cagr(start, end, period);
+        // Given in percent: a growth so large that its percentage overflows is none too.
+        let cagr = returns::cagr(start, end, period).filter(|g| (g * 100.0).is_finite());
         let max_drawdown = drawdown.max_pct.to_f64().filter(|dd| *dd > 0.0);
         ReturnStatistics {
             start_equity: Money(start),
@@ -358,7 +359,7 @@ impl Subject<'_> {
             volatility_pct: daily
                 .as_deref()
                 .and_then(returns::volatility)
-                .map(|v| v * 100.0),
+                .and_then(|v| returns::finite(v * 100.0)),
             sharpe: ratio(returns::sharpe),
             sortino: ratio(returns::sortino),
             calmar: cagr

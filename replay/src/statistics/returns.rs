@@ -26,15 +26,15 @@ pub fn daily_values(series: &Series<'_>, period: Period) -> Vec<Decimal> {
     if period.end <= period.start {
         return values;
     }
-    let mut points = series.points().peekable();
-    let mut current = series.start;
+    let mut points = series.raw_points().peekable();
+    let mut current = None;
     let mut day_end = (period.start.nanos().div_euclid(DAY_NS) + 1).saturating_mul(DAY_NS);
     loop {
         let boundary = Timestamp::from_nanos(day_end.min(period.end.nanos()));
         while let Some((_, value)) = points.next_if(|(ts, _)| *ts <= boundary) {
-            current = value;
+            current = Some(value);
         }
-        values.push(current);
+        values.push(current.map_or(series.start, |raw| raw + series.offset()));
         if boundary >= period.end {
             return values;
         }

@@ -45,6 +45,17 @@ impl<'a> Series<'a> {
         self.points.iter().map(move |p| (p.ts, p.value.0 + offset))
     }
 
+    /// The points as recorded, without the offset: for scans that only compare values, so a
+    /// pair's curve is not shifted point by point.
+    pub fn raw_points(&self) -> impl Iterator<Item = (Timestamp, Decimal)> + 'a {
+        self.points.iter().map(|p| (p.ts, p.value.0))
+    }
+
+    /// What [`Series::raw_points`] leave out.
+    pub fn offset(&self) -> Decimal {
+        self.offset
+    }
+
     /// The value at the window's end: the last point inside it, else the start value.
     pub fn end(&self) -> Decimal {
         self.points

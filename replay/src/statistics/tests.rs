@@ -261,6 +261,16 @@ fn windows_are_checked_and_clipped_to_the_run() {
 }
 
 #[test]
+fn growth_too_large_to_annualize_has_no_cagr_and_no_calmar() {
+    // 38605 → 67821.54 in 7 hours: 1.7568^(365 × 24 / 7) overflows once in percent.
+    let history = random_history(38605, &[(7, 6_782_154)]);
+    let stats = compute(&history, Window::ALL, &Settings::default());
+    let r = &stats.bots[0].statistics.returns;
+    assert_eq!((r.cagr_pct, r.calmar), (None, None));
+    assert_eq!(r.total_return_pct, Some(d("75.6807")));
+}
+
+#[test]
 fn the_risk_free_rate_lowers_sharpe_and_sortino_only() {
     let base = compute(&history(), Window::ALL, &Settings::default());
     let settings = Settings::with_risk_free_rate_pct(d("5")).unwrap();
