@@ -28,21 +28,22 @@ pub struct Outcome {
     pub range: DataRange,
 }
 
-/// The Journal's sink in a backtest: the run log, with the report watching every event.
-struct ReportingSink {
-    log: LogSink,
-    report: ReportBuilder,
+/// A sink that records through `inner` and feeds every event to the run report: in a backtest,
+/// `inner` is the run log.
+pub struct ReportingSink<S> {
+    pub inner: S,
+    pub report: ReportBuilder,
 }
 
-impl EventSink for ReportingSink {
+impl<S: EventSink> EventSink for ReportingSink<S> {
     fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
-        let seq = self.log.input(input)?;
+        let seq = self.inner.input(input)?;
         self.report.observe(input);
         Ok(seq)
     }
 
     fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
-        self.log.derived(events)?;
+        self.inner.derived(events)?;
         for event in events.iter() {
             self.report.observe(event);
         }
@@ -114,7 +115,7 @@ pub fn run(
         .map(|bot| (bot.name, bot.initial_capital))
         .collect();
     let sink = ReportingSink {
-        log: LogSink::new(log, InputMode::ByReference),
+        inner: LogSink::new(log, InputMode::ByReference),
         report: ReportBuilder::new(&capitals),
     };
     let mut journal =
@@ -135,7 +136,7 @@ pub fn run(
 
     let stats = journal.stats();
     let sink = journal.into_sink();
-    let run_log = sink.log.log();
+    let run_log = sink.inner.log();
     run_log.sync_through(run_log.last_seq())?;
     Ok(Outcome {
         report: sink.report.finish_with(settings),

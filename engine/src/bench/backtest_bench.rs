@@ -31,7 +31,7 @@ use clap::Args;
 
 use super::report;
 use crate::backtest::bundle::{Bundle, RunSpec};
-use crate::backtest::runner;
+use crate::backtest::runner::{self, ReportingSink};
 use crate::failure::Failure;
 
 #[derive(Debug, Args)]
@@ -289,29 +289,6 @@ fn timed_pass<S: EventSink>(
     Ok((start.elapsed().as_secs_f64(), derived))
 }
 
-/// Numbers events and feeds them to the run report, as `runner::run`'s sink does while the
-/// events are fresh.
-struct ReportingCountingSink {
-    counting: CountingSink,
-    report: ReportBuilder,
-}
-
-impl EventSink for ReportingCountingSink {
-    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
-        let seq = self.counting.input(input)?;
-        self.report.observe(input);
-        Ok(seq)
-    }
-
-    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
-        self.counting.derived(events)?;
-        for event in events.iter() {
-            self.report.observe(event);
-        }
-        Ok(())
-    }
-}
-
 /// The engine loop without and with the report (finished at the end), passes interleaved so
 /// both see the same machine: the median seconds of each.
 fn loop_with_report(
@@ -323,11 +300,12 @@ fn loop_with_report(
     let (mut without, mut with) = (Vec::new(), Vec::new());
     for _ in 0..passes.max(1) {
         without.push(timed_pass(spec, inputs, counting(inputs), drop)?.0);
-        let sink = ReportingCountingSink {
-            counting: counting(inputs),
+        // As `runner::run`'s sink feeds the report, while the events are fresh.
+        let sink = ReportingSink {
+            inner: counting(inputs),
             report: ReportBuilder::new(&bots),
         };
-        let finish = |sink: ReportingCountingSink| {
+        let finish = |sink: ReportingSink<CountingSink>| {
             std::hint::black_box(sink.report.finish());
         };
         with.push(timed_pass(spec, inputs, sink, finish)?.0);
