@@ -12,14 +12,19 @@ use super::history::PricePoint;
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 
+/// Symbols looked up by a scan before the map: a run has a few, and a scan of a few beats a
+/// map's walk.
+const SCANNED: usize = 8;
+
 /// Every symbol's sampled prices.
 #[derive(Debug, Clone, Default)]
 pub struct MarketPrices {
-    series: Vec<Sampled>,
+    /// Each symbol with its series, in the order first seen.
+    series: Vec<(Symbol, Sampled)>,
+    /// Place in `series` of the symbols after the first [`SCANNED`].
     index: BTreeMap<Symbol, usize>,
-    /// The symbol of the last price and its place in `series`: market inputs mostly repeat a
-    /// symbol, so most lookups stop here.
-    last: Option<(Symbol, usize)>,
+    /// Place in `series` of the last price's symbol: inputs often repeat a symbol.
+    last: usize,
 }
 
 impl MarketPrices {
@@ -35,30 +40,36 @@ impl MarketPrices {
             return;
         }
         let Some(symbol) = event.pair else { return };
-        let at = self.slot(symbol);
-        self.series[at].sample(event.ts, price);
+        let repeated = self
+            .series
+            .get(self.last)
+            .is_some_and(|(s, _)| *s == symbol);
+        let at = match repeated.then_some(self.last).or_else(|| self.find(symbol)) {
+            Some(at) => at,
+            None => {
+                if self.series.len() >= SCANNED {
+                    self.index.insert(symbol, self.series.len());
+                }
+                self.series.push((symbol, Sampled::default()));
+                self.series.len() - 1
+            }
+        };
+        self.last = at;
+        self.series[at].1.sample(event.ts, price);
     }
 
     /// The sampled prices of `symbol` (empty if it had none).
     pub fn of(&self, symbol: Symbol) -> &[PricePoint] {
-        self.index
-            .get(&symbol)
-            .map_or(&[][..], |&at| &self.series[at].points)
+        self.find(symbol)
+            .map_or(&[][..], |at| &self.series[at].1.points)
     }
 
-    fn slot(&mut self, symbol: Symbol) -> usize {
-        if let Some((last, at)) = self.last {
-            if last == symbol {
-                return at;
-            }
-        }
-        let next = self.series.len();
-        let at = *self.index.entry(symbol).or_insert(next);
-        if at == next {
-            self.series.push(Sampled::default());
-        }
-        self.last = Some((symbol, at));
-        at
+    fn find(&self, symbol: Symbol) -> Option<usize> {
+        self.series
+            .iter()
+            .take(SCANNED)
+            .position(|(known, _)| *known == symbol)
+            .or_else(|| self.index.get(&symbol).copied())
     }
 }
 
@@ -128,6 +139,22 @@ mod tests {
         assert_eq!(btc, [(0, 10), (59, 12), (119, 14), (200, 15)]);
         assert_eq!(prices.of(Symbol::new("ETHUSDT").unwrap()).len(), 2);
         assert!(prices.of(Symbol::new("XRPUSDT").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn many_symbols_each_keep_their_own() {
+        let mut prices = MarketPrices::default();
+        let symbols: Vec<String> = (0..SCANNED + 4).map(|i| format!("S{i}USDT")).collect();
+        for round in 0..2 {
+            for (i, symbol) in symbols.iter().enumerate() {
+                prices.observe(&trade(round * 60, symbol, 100 + i as i64));
+            }
+        }
+        for (i, symbol) in symbols.iter().enumerate() {
+            let series = prices.of(Symbol::new(symbol).unwrap());
+            assert_eq!(series.len(), 2, "{symbol}");
+            assert_eq!(series[1].price, Price::new(100 + i as i64, 0), "{symbol}");
+        }
     }
 
     #[test]

@@ -59,61 +59,73 @@ struct Episode {
     depth: Decimal,
 }
 
+/// The episode being scanned: values as recorded (without the series' offset).
+struct Open {
+    peak: Decimal,
+    peak_at: Timestamp,
+    trough: Decimal,
+    trough_at: Timestamp,
+}
+
+impl Open {
+    /// The episode, ended at `end_at`; its depth divides once, whatever the points it saw.
+    fn close(self, offset: Decimal, end_at: Timestamp, recovered: bool) -> Episode {
+        let peak = self.peak + offset;
+        let depth = (self.peak - self.trough) / peak * Decimal::ONE_HUNDRED;
+        Episode {
+            shown: DrawdownEpisode {
+                peak_at: self.peak_at,
+                peak: Money(peak),
+                trough_at: self.trough_at,
+                trough: Money(self.trough + offset),
+                depth_pct: depth.round_dp(PCT_DP),
+                end_at,
+                recovered,
+                duration_ns: end_at.nanos().saturating_sub(self.peak_at.nanos()),
+            },
+            depth,
+        }
+    }
+}
+
 /// Every drawdown episode of `series` over `period`, in time order, with exact depths. The
-/// scan compares the points as recorded (a pair's contribution) and adds the offset (the
-/// capital) only where a depth is computed.
+/// scan only compares the points as recorded (a pair's contribution); the offset (the
+/// capital) is added where an episode ends.
 fn episodes(series: &Series<'_>, period: Period) -> Vec<Episode> {
     let offset = series.offset();
     let mut done = Vec::new();
     let mut peak = series.start - offset;
     let mut peak_at = period.start;
-    let mut open: Option<Episode> = None;
-    let mut trough = peak;
+    let mut open: Option<Open> = None;
     for (ts, value) in series.raw_points() {
         if value >= peak {
-            if let Some(mut episode) = open.take() {
-                episode.shown.end_at = ts;
-                episode.shown.recovered = true;
-                done.push(episode);
+            if let Some(episode) = open.take() {
+                done.push(episode.close(offset, ts, true));
             }
             peak = value;
             peak_at = ts;
             continue;
         }
-        if open.is_some() && value >= trough {
-            continue;
+        match &mut open {
+            Some(episode) if value < episode.trough => {
+                episode.trough = value;
+                episode.trough_at = ts;
+            }
+            Some(_) => {}
+            // A peak that is not positive makes no drawdown in percent.
+            None if peak + offset > Decimal::ZERO => {
+                open = Some(Open {
+                    peak,
+                    peak_at,
+                    trough: value,
+                    trough_at: ts,
+                });
+            }
+            None => {}
         }
-        let peak_value = peak + offset;
-        if peak_value <= Decimal::ZERO {
-            continue;
-        }
-        trough = value;
-        let depth = (peak - value) / peak_value * Decimal::ONE_HUNDRED;
-        let episode = open.get_or_insert(Episode {
-            shown: DrawdownEpisode {
-                peak_at,
-                peak: Money(peak_value),
-                trough_at: ts,
-                trough: Money(value + offset),
-                depth_pct: Decimal::ZERO,
-                end_at: ts,
-                recovered: false,
-                duration_ns: 0,
-            },
-            depth,
-        });
-        episode.shown.trough_at = ts;
-        episode.shown.trough = Money(value + offset);
-        episode.depth = depth;
     }
-    if let Some(mut episode) = open {
-        episode.shown.end_at = period.end;
-        done.push(episode);
-    }
-    for episode in &mut done {
-        let shown = &mut episode.shown;
-        shown.depth_pct = episode.depth.round_dp(PCT_DP);
-        shown.duration_ns = shown.end_at.nanos().saturating_sub(shown.peak_at.nanos());
+    if let Some(episode) = open {
+        done.push(episode.close(offset, period.end, false));
     }
     done
 }
