@@ -489,11 +489,6 @@ impl PairState {
     }
 }
 
-/// `part / whole × 100`, unrounded; `whole` must be positive.
-fn percent(part: Decimal, whole: Decimal) -> Decimal {
-    part / whole * Decimal::ONE_HUNDRED
-}
-
 /// The rule's snake_case name, as it appears in JSON.
 fn rule_name(rule: RiskRule) -> String {
     json_name(&rule)

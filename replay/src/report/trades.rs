@@ -16,7 +16,8 @@ use charon_events::{
 use rust_decimal::Decimal;
 
 use super::history::{ClosedTrade, OpenTrade, Totals, TradeExit};
-use super::{percent, rule_name, PCT_DP};
+use super::{rule_name, PCT_DP};
+use crate::statistics::percent_of;
 
 /// Orders remembered per pair while waiting for their fills; older ones are dropped first.
 /// A pair has at most a few orders in flight.
@@ -228,7 +229,8 @@ impl TradeTracker {
         let return_on = |amount: Decimal| {
             entry_notional
                 .filter(|notional| *notional > Decimal::ZERO)
-                .map(|notional| percent(amount, notional).round_dp(PCT_DP))
+                .and_then(|notional| percent_of(amount, notional))
+                .map(|pct| pct.round_dp(PCT_DP))
         };
         let exit_price = open
             .exit_value

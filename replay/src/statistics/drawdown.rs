@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::series::Series;
-use super::{Period, PCT_DP};
+use super::{percent_of, Period, PCT_DP};
 
 /// The deepest episodes kept in [`DrawdownStatistics::deepest`].
 pub const DEEPEST_KEPT: usize = 5;
@@ -68,10 +68,12 @@ struct Open {
 }
 
 impl Open {
-    /// The episode, ended at `end_at`; its depth divides once, whatever the points it saw.
+    /// The episode, ended at `end_at`; its depth divides once, whatever the points it saw. A
+    /// depth too large for a decimal (a fall far below zero from a tiny peak) reads as the
+    /// largest decimal.
     fn close(self, offset: Decimal, end_at: Timestamp, recovered: bool) -> Episode {
         let peak = self.peak + offset;
-        let depth = (self.peak - self.trough) / peak * Decimal::ONE_HUNDRED;
+        let depth = percent_of(self.peak - self.trough, peak).unwrap_or(Decimal::MAX);
         Episode {
             shown: DrawdownEpisode {
                 peak_at: self.peak_at,
@@ -141,7 +143,10 @@ pub fn drawdowns(series: &Series<'_>, period: Period) -> DrawdownStatistics {
     // Stable: equally deep episodes stay in time order.
     by_depth.sort_by_key(|e| std::cmp::Reverse(e.depth));
     let deepest = by_depth[0];
-    let depths: Decimal = all.iter().map(|e| e.depth).sum();
+    // Saturating: depths are bounded by 100 unless equity goes below zero.
+    let depths = all.iter().fold(Decimal::ZERO, |sum, e| {
+        sum.checked_add(e.depth).unwrap_or(Decimal::MAX)
+    });
     let durations: i128 = all.iter().map(|e| i128::from(e.shown.duration_ns)).sum();
     DrawdownStatistics {
         max_pct: deepest.depth.round_dp(PCT_DP),
@@ -215,6 +220,22 @@ mod tests {
         );
         assert_eq!(stats.deepest[1].end_at, Timestamp::from_nanos(5));
         assert_eq!(stats.deepest[1].trough, Money(d("88")));
+    }
+
+    #[test]
+    fn a_depth_too_large_for_a_decimal_reads_as_the_largest() {
+        // From a peak of 10⁻²⁰ to −10²⁰, twice: 10⁴² percent each.
+        let points = curve(&[
+            (1, "-100000000000000000000"),
+            (2, "0.00000000000000000001"),
+            (3, "-100000000000000000000"),
+        ]);
+        let p = period(0, 4);
+        let peak = d("0.00000000000000000001");
+        let stats = drawdowns(&Series::new(&points, Decimal::ZERO, peak, window(p)), p);
+        assert_eq!(stats.max_pct, Decimal::MAX);
+        assert_eq!(stats.episodes, 2);
+        assert!(stats.average_pct.is_some());
     }
 
     #[test]

@@ -28,6 +28,12 @@ use trades::{trade_statistics, TradeStatistics};
 /// Decimal places percentages are rounded to.
 pub(crate) const PCT_DP: u32 = 4;
 
+/// `part / whole × 100`, unrounded; `None` where the quotient does not fit a decimal (a
+/// divisor of zero, or so small that the result overflows).
+pub(crate) fn percent_of(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    part.checked_div(whole)?.checked_mul(Decimal::ONE_HUNDRED)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatisticsError {
     #[error("the window starts at {from} after it ends at {to}")]
@@ -354,7 +360,9 @@ impl Subject<'_> {
             end_equity: Money(end),
             pnl: Money(end - start),
             total_return_pct: (start > Decimal::ZERO)
-                .then(|| ((end - start) / start * Decimal::ONE_HUNDRED).round_dp(PCT_DP)),
+                .then(|| percent_of(end - start, start))
+                .flatten()
+                .map(|pct| pct.round_dp(PCT_DP)),
             cagr_pct: cagr.map(|g| g * 100.0),
             volatility_pct: daily
                 .as_deref()
@@ -370,7 +378,7 @@ impl Subject<'_> {
     }
 }
 
-/// `p_end / p_start − 1` in percent, unrounded: `p_start` the last price at or before the
+/// `(p_end − p_start) / p_start` in percent, unrounded: `p_start` the last price at or before the
 /// period's start (else the first after it), `p_end` the last at or before its end.
 fn buy_and_hold(prices: &[PricePoint], period: Period) -> Option<Decimal> {
     let through_start = prices.partition_point(|p| p.ts <= period.start);
@@ -381,7 +389,8 @@ fn buy_and_hold(prices: &[PricePoint], period: Period) -> Option<Decimal> {
     };
     let last = prices[..through_end].last()?;
     (first.price.0 > Decimal::ZERO)
-        .then(|| (last.price.0 / first.price.0 - Decimal::ONE) * Decimal::ONE_HUNDRED)
+        .then(|| percent_of(last.price.0 - first.price.0, first.price.0))
+        .flatten()
 }
 
 #[cfg(test)]

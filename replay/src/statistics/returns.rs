@@ -51,7 +51,7 @@ pub fn simple_returns(values: &[Decimal]) -> Option<Vec<f64>> {
             if pair[0] <= Decimal::ZERO {
                 return None;
             }
-            (pair[1] / pair[0] - Decimal::ONE).to_f64()
+            (pair[1] - pair[0]).checked_div(pair[0])?.to_f64()
         })
         .collect()
 }
@@ -123,7 +123,7 @@ pub fn cagr(start: Decimal, end: Decimal, period: Period) -> Option<f64> {
     if span <= 0 || start <= Decimal::ZERO || end < Decimal::ZERO {
         return None;
     }
-    let growth = (end / start).to_f64()?;
+    let growth = end.checked_div(start)?.to_f64()?;
     let years = span as f64 / (DAY_NS as f64 * f64::from(PERIODS_PER_YEAR));
     finite(growth.powf(1.0 / years) - 1.0)
 }

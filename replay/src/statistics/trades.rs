@@ -5,7 +5,7 @@ use charon_events::Money;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::PCT_DP;
+use super::{percent_of, PCT_DP};
 use crate::report::history::ClosedTrade;
 
 /// Decimal places of per-trade averages of money (the precision fees and funding are booked
@@ -47,7 +47,9 @@ pub struct TradeStatistics {
 /// A trade's net return in percent of its entry notional, unrounded.
 fn net_return(trade: &ClosedTrade) -> Option<Decimal> {
     let notional = trade.entry_notional.0;
-    (notional > Decimal::ZERO).then(|| trade.net_pnl.0 / notional * Decimal::ONE_HUNDRED)
+    (notional > Decimal::ZERO)
+        .then(|| percent_of(trade.net_pnl.0, notional))
+        .flatten()
 }
 
 pub fn trade_statistics<'a>(trades: impl IntoIterator<Item = &'a ClosedTrade>) -> TradeStatistics {
@@ -72,7 +74,10 @@ pub fn trade_statistics<'a>(trades: impl IntoIterator<Item = &'a ClosedTrade>) -
         win_rate_pct: Some((Decimal::from(wins) / n * Decimal::ONE_HUNDRED).round_dp(PCT_DP)),
         gross_pnl: Money(trades.iter().map(|t| t.realized_pnl.0).sum()),
         net_pnl: Money(net),
-        profit_factor: (lost < Decimal::ZERO).then(|| (won / -lost).round_dp(PCT_DP)),
+        profit_factor: (lost < Decimal::ZERO)
+            .then(|| won.checked_div(-lost))
+            .flatten()
+            .map(|factor| factor.round_dp(PCT_DP)),
         expectancy: Some(Money((net / n).round_dp(MONEY_DP))),
         expectancy_pct: (!returns.is_empty()).then(|| {
             let sum: Decimal = returns.iter().sum();
@@ -150,6 +155,20 @@ mod tests {
         // (2 + 1 + 4 + 1) / 4 = 2 h; longest 4 h.
         assert_eq!(s.average_duration_ns, Some(2 * 3_600_000_000_000));
         assert_eq!(s.max_duration_ns, Some(4 * 3_600_000_000_000));
+    }
+
+    #[test]
+    fn quotients_too_large_for_a_decimal_are_none_not_a_panic() {
+        // A notional of 10⁻²⁸ and a loss of 10⁻²⁸ against a gain of ~7.9·10²⁵.
+        let tiny = "0.0000000000000000000000000001";
+        let trades = [
+            trade(tiny, "79228162514264337593543", "0", 1),
+            trade("100", &format!("-{tiny}"), "0", 1),
+        ];
+        let s = trade_statistics(&trades);
+        assert_eq!(s.profit_factor, None);
+        // The first trade's return does not fit; the mean is the other's, 0%.
+        assert_eq!(s.best_pct, Some(Decimal::ZERO));
     }
 
     #[test]
