@@ -51,6 +51,10 @@
 //! - `pairs`: every pair named by an event of the bot (a pair that only signalled or was only
 //!   vetoed appears with zeros), sorted by symbol. A fill or order event without a pair key
 //!   counts for the pair its order id names.
+//! - `risk_events`: the bot's `order_vetoed`, `signal_blocked`, `force_close`,
+//!   `kill_switch_engaged`/`released`, `entries_paused`/`resumed` and `risk_warning` events in
+//!   log order with their rule and message, the first [`risk::RISK_EVENTS_KEPT`];
+//!   `risk_events_omitted` counts the rest.
 //! - `statistics`: the bot's [`Statistics`] over the whole run.
 //!
 //! Per pair, from the `PositionUpdated` events of the bot with that pair (a `PositionUpdated`
@@ -105,6 +109,7 @@
 
 pub mod history;
 pub mod prices;
+pub mod risk;
 mod text;
 pub mod trades;
 
@@ -122,6 +127,8 @@ pub use history::{
     TradeExit,
 };
 use prices::MarketPrices;
+pub use risk::RiskEventRecord;
+use risk::RiskLog;
 use trades::{trade_pair, TradeTracker};
 
 /// Decimal places percentages are rounded to.
@@ -257,6 +264,10 @@ pub struct BotReport {
     pub alerts: u64,
     pub rejections: u64,
     pub force_closes: u64,
+    /// The bot's risk events in log order, the first [`risk::RISK_EVENTS_KEPT`] of them.
+    pub risk_events: Vec<RiskEventRecord>,
+    /// Risk events beyond those listed.
+    pub risk_events_omitted: u64,
     /// Over the whole run.
     pub statistics: Statistics,
     /// Sorted by pair.
@@ -293,6 +304,7 @@ struct BotState {
     alerts: u64,
     rejections: u64,
     force_closes: u64,
+    risk: RiskLog,
     pairs: BTreeMap<Symbol, PairState>,
 }
 
@@ -312,11 +324,13 @@ impl BotState {
             alerts: 0,
             rejections: 0,
             force_closes: 0,
+            risk: RiskLog::default(),
             pairs: BTreeMap::new(),
         }
     }
 
     fn observe(&mut self, event: &Envelope) {
+        self.risk.observe(event);
         if let Some(pair) = trade_pair(event) {
             let bot = self.bot;
             let state = self
@@ -420,6 +434,8 @@ impl BotState {
             alerts: self.alerts,
             rejections: self.rejections,
             force_closes: self.force_closes,
+            risk_events: self.risk.events().0.to_vec(),
+            risk_events_omitted: self.risk.events().1,
             statistics: overall,
             pairs,
         }
