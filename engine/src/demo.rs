@@ -28,6 +28,10 @@ pub struct DemoArgs {
     pub data_log: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Write no HTML report (by default the demo writes `demo-report.html` here, unless
+    /// `--html` names another file).
+    #[arg(long, conflicts_with = "html")]
+    pub no_html: bool,
     /// The repo's data directory.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../data"))]
     pub data_dir: PathBuf,
@@ -64,6 +68,8 @@ const DATA: &[DataFile] = &[
 ];
 
 const CONFIG_NAME: &str = "demo.toml";
+/// Where the demo writes its HTML report unless told otherwise.
+const DEFAULT_HTML: &str = "demo-report.html";
 const CONFIG: &str = include_str!("../../examples/bots/demo.toml");
 const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -135,5 +141,9 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     );
     let settings = args.report.risk_free_rate;
     let outcome = runner::run(&spec, &data, 1, data.last_seq(), &out, true, &settings)?;
-    report(&outcome, &out, &args.report)
+    let mut report_args = args.report;
+    if report_args.html.is_none() && !args.no_html {
+        report_args.html = Some(PathBuf::from(DEFAULT_HTML));
+    }
+    report(&outcome, &out, &report_args)
 }

@@ -4,6 +4,7 @@
 //! arrive.
 
 pub mod export;
+pub mod html;
 pub mod inspect;
 pub mod report;
 pub mod statistics;

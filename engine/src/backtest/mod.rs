@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use charon_adapters::import::time;
 use charon_events::{EventLog, Timestamp};
+use charon_replay::html::{self, report::RunDescription};
 use charon_replay::statistics::Settings;
 use clap::Args;
 use rust_decimal::Decimal;
@@ -49,6 +50,10 @@ pub struct ReportArgs {
     /// the equity and contribution curves (docs/STATISTICS.md).
     #[arg(long)]
     pub report_json: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML page (charts, statistics, every trade,
+    /// the risk events; no network needed to view it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// The annual risk-free rate in percent that Sharpe and Sortino subtract (`4.5` for 4.5%
     /// a year).
     #[arg(
@@ -81,13 +86,48 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     report(&outcome, &args.out, &args.report)
 }
 
-/// Prints a finished run's report and writes its JSON where `--report-json` asks.
+/// Prints a finished run's report and writes its JSON and HTML where `--report-json` and
+/// `--html` ask.
 pub fn report(outcome: &Outcome, out: &std::path::Path, args: &ReportArgs) -> Result<(), Failure> {
     print_outcome(outcome, out);
-    match &args.report_json {
-        Some(path) => write_json(outcome, path),
-        None => Ok(()),
+    if let Some(path) = &args.report_json {
+        write_json(outcome, path)?;
     }
+    if let Some(path) = &args.html {
+        write_html(outcome, out, path)?;
+        println!("HTML report: {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_html(
+    outcome: &Outcome,
+    out: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
+    let about = RunDescription {
+        title: "charon backtest report".into(),
+        lines: vec![
+            ("run log".into(), out.display().to_string()),
+            (
+                "inputs".into(),
+                format!(
+                    "{} events of data log {}, seqs {}..={}",
+                    outcome.inputs,
+                    outcome.range.log_id.0,
+                    outcome.range.first_seq,
+                    outcome.range.last_seq
+                ),
+            ),
+            ("derived events".into(), outcome.derived.to_string()),
+            (
+                "configuration".into(),
+                format!("sha256 {}", outcome.config_hash),
+            ),
+        ],
+    };
+    std::fs::write(path, html::report::render(&outcome.report, &about))
+        .map_err(|e| Failure::Failed(format!("{}: {e}", path.display())))
 }
 
 fn print_outcome(outcome: &Outcome, out: &std::path::Path) {

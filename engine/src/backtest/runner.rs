@@ -26,6 +26,8 @@ pub struct Outcome {
     pub inputs: u64,
     pub derived: u64,
     pub range: DataRange,
+    /// The manifest's `config_hash`: the SHA-256 of the configuration and its templates.
+    pub config_hash: String,
 }
 
 /// A sink that records through `inner` and feeds every event to the run report: in a backtest,
@@ -143,6 +145,7 @@ pub fn run(
         inputs: stats.inputs,
         derived: stats.derived,
         range,
+        config_hash: spec.bundle.hash(),
     })
 }
 

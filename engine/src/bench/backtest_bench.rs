@@ -25,6 +25,7 @@ use charon_adapters::import::{import_file, Format, Options};
 use charon_adapters::recording::read_recording;
 use charon_events::payload::market::Interval;
 use charon_events::{BotId, Envelope, EventLog, LogKind, Money, Seq, Symbol, Timestamp};
+use charon_replay::html::report::{render as render_html, RunDescription};
 use charon_replay::report::ReportBuilder;
 use charon_replay::statistics::Settings;
 use clap::Args;
@@ -228,6 +229,51 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
         "ms",
     );
     report_cost("bars", alone, in_loop, bars.len() as f64, rate);
+    html_cost(&bars_spec, &bars, args.bar_passes, bars.len() as f64 / rate)?;
+    Ok(())
+}
+
+/// What writing the HTML report (`--html`) adds to a run over `inputs` whose whole process
+/// takes `process_seconds`: the page rendered from the run's report, the median of `passes`.
+///
+/// - `backtest_bars_html_run`: rendering the page, ms;
+/// - `backtest_bars_html_bytes`: its size;
+/// - `backtest_bars_html_process_share`: rendering in % of the whole process's run.
+fn html_cost(
+    spec: &RunSpec,
+    inputs: &[Envelope],
+    passes: usize,
+    process_seconds: f64,
+) -> Result<(), Failure> {
+    let sink = ReportingSink {
+        inner: counting(inputs),
+        report: ReportBuilder::new(&bots_of(spec)),
+    };
+    let mut report_of_run = None;
+    timed_pass(spec, inputs, sink, |sink| {
+        report_of_run = Some(sink.report.finish());
+    })?;
+    let report_of_run = report_of_run.expect("the pass finished its report");
+    let about = RunDescription {
+        title: "charon backtest report".into(),
+        lines: vec![("run".into(), "bench".into())],
+    };
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..passes.max(1) {
+        let start = Instant::now();
+        let page = render_html(&report_of_run, &about);
+        times.push(start.elapsed().as_secs_f64());
+        bytes = page.len();
+    }
+    let seconds = median(times);
+    report("backtest_bars_html_run", seconds * 1e3, "ms");
+    report("backtest_bars_html_bytes", bytes as f64, "bytes");
+    report(
+        "backtest_bars_html_process_share",
+        seconds / process_seconds * 100.0,
+        "%",
+    );
     Ok(())
 }
 

@@ -76,7 +76,7 @@ const ROWS: [(&str, Cell); 24] = [
     ("buy and hold", |s| pct(s.buy_and_hold_pct)),
 ];
 
-fn rows(columns: &[(&str, &Statistics)]) -> Vec<Vec<String>> {
+pub(crate) fn rows(columns: &[(&str, &Statistics)]) -> Vec<Vec<String>> {
     ROWS.iter()
         .map(|(label, cell)| {
             std::iter::once(label.to_string())
