@@ -3,8 +3,13 @@
 //! with `charon import`): the run log's contents, determinism run to run, the report, and
 //! the failure paths (exit 2 with the file and the problem).
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::charon;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use charon_events::log::EVENTS_TREE;
 use charon_events::payload::manifest::ExecutionMode;
@@ -16,12 +21,6 @@ fn dec(text: &str) -> Decimal {
     Decimal::from_str_exact(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
 
-fn charon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_charon"))
-        .args(args)
-        .output()
-        .expect("the charon binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8 output")

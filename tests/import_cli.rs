@@ -2,18 +2,17 @@
 //! `data/` (and, for Binance's trade CSVs, the sample rows of Binance's public-data docs), read
 //! back from the sled data log it writes. Also the rules: merging, re-import refusal, bad rows.
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::charon;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use charon_events::payload::market::Aggressor;
 use charon_events::{Envelope, Event, EventLog, LogKind};
 
-fn charon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_charon"))
-        .args(args)
-        .output()
-        .expect("the charon binary runs")
-}
 
 fn data(file: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -12,9 +12,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use support::charon;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use charon_events::codec::{decode_body, encode_body};
 use charon_events::payload::manifest::{ExecutionMode, RunManifest};
@@ -23,12 +24,6 @@ use charon_events::{Envelope, Event, EventLog, LogKind, Price, Timestamp};
 use charon_replay::inspect::render_json;
 use rust_decimal::Decimal;
 
-fn charon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_charon"))
-        .args(args)
-        .output()
-        .expect("the charon binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8 output")

@@ -9,9 +9,13 @@ use std::process::{Child, Command, Output, Stdio};
 
 use charon_events::{Envelope, EventLog};
 
+/// Runs the binary to completion, in a scratch directory of its own, so that nothing it
+/// writes by default (the demo's HTML report) lands in the source tree.
 pub fn charon(args: &[&str]) -> Output {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
     Command::new(env!("CARGO_BIN_EXE_charon"))
         .args(args)
+        .current_dir(scratch.path())
         .output()
         .expect("the charon binary runs")
 }
