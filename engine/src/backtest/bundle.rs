@@ -41,6 +41,27 @@ impl Bundle {
         toml::from_str(text).map_err(|e| format!("the run's configuration bundle: {e}"))
     }
 
+    /// Where [`RunSpec::from_bundle`] writes the configuration file when it materializes the
+    /// bundle in `dir`: deep enough that every `..` of a template path stays inside `dir`.
+    pub fn config_dir_in(&self, dir: &Path) -> PathBuf {
+        let depth = self
+            .templates
+            .keys()
+            .map(|strategy| {
+                Path::new(strategy)
+                    .components()
+                    .filter(|c| matches!(c, Component::ParentDir))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        let mut config_dir = dir.to_path_buf();
+        for level in 0..depth {
+            config_dir.push(format!("d{level}"));
+        }
+        config_dir
+    }
+
     /// SHA-256 of [`Bundle::to_toml`], in hex: the manifest's `config_hash`.
     pub fn hash(&self) -> String {
         Sha256::digest(self.to_toml().as_bytes())
@@ -94,22 +115,7 @@ impl RunSpec {
             std::fs::write(file, text)
                 .map_err(|e| Failure::Failed(format!("{}: {e}", file.display())))
         };
-        // Deep enough that every `..` of a template path stays inside `dir`.
-        let depth = bundle
-            .templates
-            .keys()
-            .map(|strategy| {
-                Path::new(strategy)
-                    .components()
-                    .filter(|c| matches!(c, Component::ParentDir))
-                    .count()
-            })
-            .max()
-            .unwrap_or(0);
-        let mut config_dir = dir.to_path_buf();
-        for level in 0..depth {
-            config_dir.push(format!("d{level}"));
-        }
+        let config_dir = bundle.config_dir_in(dir);
         std::fs::create_dir_all(&config_dir)
             .map_err(|e| Failure::Failed(format!("{}: {e}", config_dir.display())))?;
         let config_path = config_dir.join(name);

@@ -7,6 +7,8 @@
 //! end and, with `--report-json`, written as JSON with every trade and the curves.
 
 pub mod bundle;
+pub mod grid;
+pub mod sweep;
 pub mod runner;
 
 use std::path::PathBuf;

@@ -1,0 +1,151 @@
+//! `charon backtest --sweep`: one configuration run at every point of a grid (`grid.rs`) over
+//! one span of a data log, read once into memory, on every core.
+//!
+//! Each point is an ordinary configuration: its bundle (configuration and templates, with the
+//! point's values set) is written under `OUT/points/NNNN/` before anything runs, checked by the
+//! same loader as any file, and `charon backtest --config OUT/points/NNNN/run.toml` over the
+//! same data and period reproduces the point exactly (a sweep runs the very actors and
+//! Journal a backtest runs, without writing a run log). Points run in parallel, each on one
+//! thread; what a point computes depends on nothing but its configuration and the inputs, so
+//! the results do not depend on how many threads ran them.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use charon_actors::journal::{EventSink, Journal, SinkError};
+use charon_actors::setup::build_actors;
+use charon_events::{Envelope, Seq};
+use charon_replay::report::{Report, ReportBuilder};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::bundle::{Bundle, RunSpec};
+use super::grid::{apply, Point};
+use crate::failure::Failure;
+
+/// The file name of each point's configuration under its directory.
+pub const POINT_CONFIG: &str = "run.toml";
+
+/// A point ready to run: its values, its configuration and where that is recorded.
+pub struct PreparedPoint {
+    pub point: Point,
+    pub spec: RunSpec,
+    /// The point's configuration file (`OUT/points/NNNN/run.toml`, or deeper when templates
+    /// sit beside the configuration's directory).
+    pub config: PathBuf,
+}
+
+/// Writes every point's bundle under `out/points/` and loads it; the first point whose
+/// configuration is invalid stops the sweep before anything runs, naming the point.
+pub fn prepare(base: &Bundle, points: Vec<Point>, out: &Path) -> Result<Vec<PreparedPoint>, Failure> {
+    let mut prepared = Vec::with_capacity(points.len());
+    for point in points {
+        let bundle = apply(base, &point).map_err(|e| {
+            Failure::BadInput(format!("sweep point {} ({}): {e}", point.index, point.label()))
+        })?;
+        let dir = out.join("points").join(format!("{:04}", point.index));
+        let spec = RunSpec::from_bundle(&bundle, &dir, POINT_CONFIG).map_err(|e| match e {
+            Failure::BadInput(why) => Failure::BadInput(format!(
+                "sweep point {} ({}): {why}",
+                point.index,
+                point.label()
+            )),
+            other => other,
+        })?;
+        let config = bundle.config_dir_in(&dir).join(POINT_CONFIG);
+        prepared.push(PreparedPoint {
+            point,
+            spec,
+            config,
+        });
+    }
+    Ok(prepared)
+}
+
+/// The sink of a sweep point: the report sees every event; nothing is stored.
+struct ReportOnly {
+    next: Seq,
+    report: ReportBuilder,
+}
+
+impl EventSink for ReportOnly {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        self.report.observe(input);
+        Ok(input.seq)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        for event in events.iter_mut() {
+            event.seq = self.next;
+            self.next += 1;
+            self.report.observe(event);
+        }
+        Ok(())
+    }
+}
+
+/// Runs one configuration over `inputs` (a backtest without a run log) and returns its report.
+pub fn run_point(spec: &RunSpec, inputs: &[Envelope]) -> Result<Report, String> {
+    let actors = build_actors(&spec.config, &spec.templates).map_err(|e| e.to_string())?;
+    let capitals: Vec<_> = spec
+        .config
+        .bot
+        .iter()
+        .map(|bot| (bot.name, bot.initial_capital))
+        .collect();
+    let sink = ReportOnly {
+        // A backtest's run log holds its manifest at seq 1: number as it would.
+        next: 2,
+        report: ReportBuilder::new(&capitals),
+    };
+    let mut journal = Journal::new(actors, sink).map_err(|e| e.to_string())?;
+    for input in inputs {
+        journal.process(input.clone()).map_err(|e| e.to_string())?;
+    }
+    Ok(journal.into_sink().report.finish())
+}
+
+/// Runs every point on `threads` threads (at least one); the results come back in point order.
+pub fn run_all(
+    points: &[PreparedPoint],
+    inputs: &[Envelope],
+    threads: usize,
+    progress: bool,
+) -> Vec<Result<Report, String>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Report, String>>>> =
+        Mutex::new((0..points.len()).map(|_| None).collect());
+    let bar = progress_bar(points.len() as u64, progress);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, points.len().max(1)) {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some(point) = points.get(at) else { return };
+                let result = run_point(&point.spec, inputs);
+                results.lock().unwrap_or_else(|p| p.into_inner())[at] = Some(result);
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("not run".into())))
+        .collect()
+}
+
+fn progress_bar(total: u64, wanted: bool) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !wanted || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{wide_bar}] {pos}/{len} points ({per_sec}, {eta} left)",
+    )
+    .expect("a valid progress template");
+    bar.set_style(style);
+    bar
+}
