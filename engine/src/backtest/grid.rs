@@ -27,6 +27,7 @@ pub const MAX_POINTS: usize = 100_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SweepValue {
     Number(Decimal),
+    Bool(bool),
     Text(String),
 }
 
@@ -34,6 +35,7 @@ impl std::fmt::Display for SweepValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SweepValue::Number(n) => write!(f, "{}", n.normalize()),
+            SweepValue::Bool(b) => write!(f, "{b}"),
             SweepValue::Text(t) => f.write_str(t),
         }
     }
@@ -81,9 +83,10 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
             .split(',')
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .map(|v| match v.parse::<Decimal>() {
-                Ok(n) => SweepValue::Number(n),
-                Err(_) => SweepValue::Text(v.to_string()),
+            .map(|v| match (v.parse::<Decimal>(), v) {
+                (Ok(n), _) => SweepValue::Number(n),
+                (_, "true" | "false") => SweepValue::Bool(v == "true"),
+                _ => SweepValue::Text(v.to_string()),
             })
             .collect()
     };
@@ -105,7 +108,11 @@ fn range_values(text: &str, range: &str, step: &str) -> Result<Vec<SweepValue>, 
     let (from, to) = range
         .split_once("..")
         .ok_or_else(|| format!("{text:?}: a range is FROM..TO:STEP"))?;
-    let (from, to, step) = (number("FROM", from)?, number("TO", to)?, number("STEP", step)?);
+    let (from, to, step) = (
+        number("FROM", from)?,
+        number("TO", to)?,
+        number("STEP", step)?,
+    );
     if step <= Decimal::ZERO {
         return Err(format!("{text:?}: STEP must be above 0"));
     }
@@ -125,8 +132,14 @@ fn range_values(text: &str, range: &str, step: &str) -> Result<Vec<SweepValue>, 
     Ok(values)
 }
 
-/// Every combination of the axes' values, the first axis varying slowest.
+/// Every combination of the axes' values, the first axis varying slowest. A key given twice
+/// is an error (the second would silently win).
 pub fn points(axes: &[Axis]) -> Result<Vec<Point>, String> {
+    for (i, axis) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|earlier| earlier.key == axis.key) {
+            return Err(format!("{}: swept twice", axis.key));
+        }
+    }
     let total = axes
         .iter()
         .try_fold(1usize, |n, axis| n.checked_mul(axis.values.len()))
@@ -200,13 +213,13 @@ pub fn apply(bundle: &Bundle, point: &Point) -> Result<Bundle, String> {
         {
             set_param(&mut templates, key, param, value)?;
         } else {
-            let set = set_in(&mut config, &path, value)
-                .map_err(|e| format!("{key}: {e}"))?;
+            let set = set_in(&mut config, &path, value).map_err(|e| format!("{key}: {e}"))?;
             if set == 0 {
                 return Err(format!("{key}: selects nothing in the configuration"));
             }
         }
     }
+    let templates = self_contained(&mut config, templates);
     let mut out = Bundle {
         config: toml::to_string(&config).map_err(|e| e.to_string())?,
         templates: BTreeMap::new(),
@@ -216,6 +229,53 @@ pub fn apply(bundle: &Bundle, point: &Point) -> Result<Bundle, String> {
         out.templates.insert(path, text);
     }
     Ok(out)
+}
+
+/// `templates` with every absolute path moved under `strategies/` beside the configuration,
+/// and the pairs that name it pointed there: a point's directory then holds all its files.
+fn self_contained(
+    config: &mut Table,
+    templates: BTreeMap<String, Table>,
+) -> BTreeMap<String, Table> {
+    let mut moved: BTreeMap<String, String> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    let (absolute, relative): (Vec<_>, Vec<_>) = templates
+        .into_iter()
+        .partition(|(path, _)| std::path::Path::new(path).is_absolute());
+    out.extend(relative);
+    for (path, table) in absolute {
+        let name = std::path::Path::new(&path).file_name().map_or_else(
+            || "strategy.toml".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut new = format!("strategies/{name}");
+        let mut n = 1;
+        while out.contains_key(&new) {
+            new = format!("strategies/{n}/{name}");
+            n += 1;
+        }
+        out.insert(new.clone(), table);
+        moved.insert(path, new);
+    }
+    if moved.is_empty() {
+        return out;
+    }
+    fn tables(value: Option<&mut Value>) -> Vec<&mut Table> {
+        match value {
+            Some(Value::Array(items)) => items.iter_mut().filter_map(Value::as_table_mut).collect(),
+            _ => Vec::new(),
+        }
+    }
+    for bot in tables(config.get_mut("bot")) {
+        for pair in tables(bot.get_mut("pair")) {
+            if let Some(Value::String(strategy)) = pair.get_mut("strategy") {
+                if let Some(new) = moved.get(strategy.as_str()) {
+                    *strategy = new.clone();
+                }
+            }
+        }
+    }
+    out
 }
 
 fn set_param(
@@ -231,7 +291,7 @@ fn set_param(
     for table in templates.values_mut() {
         if let Some(Value::Table(params)) = table.get_mut("params") {
             if let Some(slot) = params.get_mut(param.name) {
-                *slot = toml_value(value, Some(slot));
+                *slot = toml_value(value, Some(slot), false);
                 found += 1;
             }
         }
@@ -256,7 +316,7 @@ fn set_in(table: &mut Table, path: &[Segment<'_>], value: &SweepValue) -> Result
         if matches!(slot, Some(Value::Table(_) | Value::Array(_))) {
             return Err(format!("`{}` is a table, not a value", first.name));
         }
-        let new = toml_value(value, slot);
+        let new = toml_value(value, slot, true);
         table.insert(first.name.to_string(), new);
         return Ok(1);
     }
@@ -266,7 +326,10 @@ fn set_in(table: &mut Table, path: &[Segment<'_>], value: &SweepValue) -> Result
     {
         Value::Table(inner) => {
             if first.select.is_some() {
-                return Err(format!("`{}` is a table, not a list to select from", first.name));
+                return Err(format!(
+                    "`{}` is a table, not a list to select from",
+                    first.name
+                ));
             }
             set_in(inner, rest, value)
         }
@@ -296,17 +359,29 @@ fn set_in(table: &mut Table, path: &[Segment<'_>], value: &SweepValue) -> Result
     }
 }
 
-/// The TOML value for `value`: a whole number stays an integer, as a file would write it,
-/// unless the value it replaces is a float.
-fn toml_value(value: &SweepValue, replaced: Option<&Value>) -> Value {
+/// The TOML value for `value`. A whole number stays an integer, as a file would write it,
+/// unless the value it replaces is a float. A fraction is a float when the float reads back as
+/// exactly that decimal (the loader reads a float by its shortest text, so `0.1` is 0.1);
+/// one with more digits than a float holds is written as text in the configuration
+/// (`exact_text`), which the loader reads as the same exact decimal. Template parameters are
+/// `f64` anyway, so they always take the float.
+fn toml_value(value: &SweepValue, replaced: Option<&Value>, exact_text: bool) -> Value {
     match value {
         SweepValue::Text(text) => Value::String(text.clone()),
+        SweepValue::Bool(b) => Value::Boolean(*b),
         SweepValue::Number(n) => {
+            let n = n.normalize();
             let whole = n.fract().is_zero() && !matches!(replaced, Some(Value::Float(_)));
-            match i64::try_from(n.trunc()) {
-                Ok(int) if whole => Value::Integer(int),
-                // The shortest text of the nearest double, as a person would write it.
-                _ => Value::Float(n.normalize().to_string().parse().unwrap_or(f64::NAN)),
+            if let (true, Ok(int)) = (whole, i64::try_from(n)) {
+                return Value::Integer(int);
+            }
+            // A decimal's text always parses as the nearest double.
+            let float: f64 = n.to_string().parse().unwrap_or(f64::NAN);
+            let exact = float.to_string().parse::<Decimal>() == Ok(n);
+            if exact || !exact_text {
+                Value::Float(float)
+            } else {
+                Value::String(n.to_string())
             }
         }
     }
@@ -330,8 +405,88 @@ mod tests {
         assert_eq!(axis.values.len(), 11);
         assert_eq!(axis.values[10], SweepValue::Number(Decimal::ONE));
         // A step that does not land on TO stops below it.
-        assert_eq!(numbers(&parse_axis("k=1..2:0.4").unwrap()), ["1", "1.4", "1.8"]);
-        assert_eq!(numbers(&parse_axis("bot.pair.timeframe=5m, 15m").unwrap()), ["5m", "15m"]);
+        assert_eq!(
+            numbers(&parse_axis("k=1..2:0.4").unwrap()),
+            ["1", "1.4", "1.8"]
+        );
+        assert_eq!(
+            numbers(&parse_axis("bot.pair.timeframe=5m, 15m").unwrap()),
+            ["5m", "15m"]
+        );
+    }
+
+    #[test]
+    fn booleans_and_text_are_values_too() {
+        let axis = parse_axis("bot.pair.exits.signal_flip=true,false").unwrap();
+        assert_eq!(
+            axis.values,
+            [SweepValue::Bool(true), SweepValue::Bool(false)]
+        );
+        let flip = apply_one("bot.pair.exits.signal_flip=true").unwrap();
+        assert_eq!(
+            flip["bot"][0]["pair"][0]["exits"]["signal_flip"],
+            Value::Boolean(true)
+        );
+    }
+
+    #[test]
+    fn a_decimal_a_float_cannot_hold_is_written_as_its_exact_text() {
+        let fine = apply_one("bot.pair.exits.stop_loss_pct=0.1").unwrap();
+        assert_eq!(stop(&fine, 0), Value::Float(0.1));
+        let long = apply_one("bot.pair.exits.stop_loss_pct=0.12345678901234567891").unwrap();
+        assert_eq!(
+            stop(&long, 0),
+            Value::String("0.12345678901234567891".into())
+        );
+        // A parameter is a float whatever its digits: the template reads `f64`.
+        let point = points(&[parse_axis("params.fast=0.12345678901234567891").unwrap()])
+            .unwrap()
+            .remove(0);
+        let applied = apply(&bundle(), &point).unwrap();
+        let ema: Table = toml::from_str(&applied.templates["../strategies/ema.toml"]).unwrap();
+        assert!(ema["params"]["fast"].is_float());
+    }
+
+    #[test]
+    fn a_key_swept_twice_is_refused() {
+        let axes = [parse_axis("a=1,2").unwrap(), parse_axis("a=3").unwrap()];
+        assert!(points(&axes).unwrap_err().contains("a: swept twice"));
+    }
+
+    #[test]
+    fn absolute_template_paths_move_into_the_point() {
+        let mut base = bundle();
+        let text = base.templates.remove("../strategies/plain.toml").unwrap();
+        base.templates
+            .insert("/somewhere/plain.toml".into(), text.clone());
+        base.templates.insert("/elsewhere/plain.toml".into(), text);
+        base.config = base
+            .config
+            .replace(
+                "symbol = \"BTCUSDT\"",
+                "symbol = \"BTCUSDT\"\nstrategy = \"/somewhere/plain.toml\"",
+            )
+            .replace(
+                "symbol = \"XRPUSDT\"",
+                "symbol = \"XRPUSDT\"\nstrategy = \"/elsewhere/plain.toml\"",
+            );
+        let point = points(&[parse_axis("simulation.slippage_bps=2").unwrap()])
+            .unwrap()
+            .remove(0);
+        let applied = apply(&base, &point).unwrap();
+        let keys: Vec<&str> = applied.templates.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "../strategies/ema.toml",
+                "strategies/1/plain.toml",
+                "strategies/plain.toml"
+            ]
+        );
+        let config: Table = toml::from_str(&applied.config).unwrap();
+        let strategy = |pair: usize| config["bot"][0]["pair"][pair]["strategy"].clone();
+        assert_eq!(strategy(0), Value::String("strategies/1/plain.toml".into()));
+        assert_eq!(strategy(1), Value::String("strategies/plain.toml".into()));
     }
 
     #[test]
@@ -362,7 +517,10 @@ mod tests {
             labels,
             ["a=1 b=10", "a=1 b=20", "a=1 b=30", "a=2 b=10", "a=2 b=20", "a=2 b=30"]
         );
-        let big = [parse_axis("a=1..1000:1").unwrap(), parse_axis("b=1..1000:1").unwrap()];
+        let big = [
+            parse_axis("a=1..1000:1").unwrap(),
+            parse_axis("b=1..1000:1").unwrap(),
+        ];
         assert!(points(&big).unwrap_err().contains("more than"));
     }
 
@@ -417,19 +575,31 @@ slippage_bps = 1
         // Replacing a float keeps a float, so the file reads as the user wrote it.
         assert_eq!(stop(&one, 1), Value::Float(4.0));
         let new = apply_one("bot.pair[BTCUSDT].exits.trailing_stop_pct=0.8").unwrap();
-        assert_eq!(new["bot"][0]["pair"][0]["exits"]["trailing_stop_pct"], Value::Float(0.8));
+        assert_eq!(
+            new["bot"][0]["pair"][0]["exits"]["trailing_stop_pct"],
+            Value::Float(0.8)
+        );
         let sim = apply_one("simulation.fill=same_bar_close").unwrap();
-        assert_eq!(sim["simulation"]["fill"], Value::String("same_bar_close".into()));
+        assert_eq!(
+            sim["simulation"]["fill"],
+            Value::String("same_bar_close".into())
+        );
     }
 
     #[test]
     fn keys_that_select_nothing_or_a_table_are_errors() {
         for (text, why) in [
-            ("bot[other].pair.exits.stop_loss_pct=1", "no `bot` named other"),
+            (
+                "bot[other].pair.exits.stop_loss_pct=1",
+                "no `bot` named other",
+            ),
             ("bot.pair=1", "is a table, not a value"),
             ("bot.initial_capital.x=1", "is a value, not a table"),
             ("simulation[x].fill=1", "not a list to select from"),
-            ("params.slow=5", "no strategy template of the run has a parameter `slow`"),
+            (
+                "params.slow=5",
+                "no strategy template of the run has a parameter `slow`",
+            ),
         ] {
             let error = apply_one(text).unwrap_err();
             assert!(error.contains(why), "{text}: {error}");
@@ -444,10 +614,15 @@ slippage_bps = 1
         let applied = apply(&bundle(), &point).unwrap();
         let ema: Table = toml::from_str(&applied.templates["../strategies/ema.toml"]).unwrap();
         assert_eq!(ema["params"]["fast"], Value::Integer(12));
-        assert_eq!(ema["long"]["entry"].as_str(), Some("ema(close, $fast) > close"));
-        let plain: Table =
-            toml::from_str(&applied.templates["../strategies/plain.toml"]).unwrap();
+        assert_eq!(
+            ema["long"]["entry"].as_str(),
+            Some("ema(close, $fast) > close")
+        );
+        let plain: Table = toml::from_str(&applied.templates["../strategies/plain.toml"]).unwrap();
         assert!(plain.get("params").is_none());
-        assert_eq!(applied.config, toml::to_string(&toml::from_str::<Table>(&bundle().config).unwrap()).unwrap());
+        assert_eq!(
+            applied.config,
+            toml::to_string(&toml::from_str::<Table>(&bundle().config).unwrap()).unwrap()
+        );
     }
 }
