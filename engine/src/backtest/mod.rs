@@ -5,24 +5,38 @@
 //! every derived event; inputs stay in the data log and are cited by seq. The report (its
 //! figures and the statistics of the bot and each pair, docs/STATISTICS.md) is printed at the
 //! end and, with `--report-json`, written as JSON with every trade and the curves.
+//!
+//! `--split IN:OUT` adds the statistics in and out of sample (`split.rs`); `--sweep` runs a
+//! grid of configurations instead of one (`grid.rs`, `sweep.rs`, `sweep_cmd.rs`), `--out`
+//! then being the sweep's directory (docs/SWEEPS.md).
 
 pub mod bundle;
 pub mod grid;
-pub mod sweep;
+pub mod metric;
+pub mod results;
 pub mod runner;
+pub mod split;
+pub mod sweep;
+mod sweep_cmd;
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use charon_adapters::import::time;
-use charon_events::{EventLog, Timestamp};
+use charon_events::{BotId, EventLog, Timestamp};
 use charon_replay::html::{self, report::RunDescription};
-use charon_replay::statistics::Settings;
+use charon_replay::report::Report;
+use charon_replay::statistics::{compute, Settings};
 use clap::Args;
 use rust_decimal::Decimal;
+use serde::Serialize;
 
 use crate::failure::Failure;
 use bundle::RunSpec;
+use grid::Axis;
+use metric::Metric;
 use runner::Outcome;
+use split::{Split, SplitStatistics};
 
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
@@ -32,7 +46,8 @@ pub struct BacktestArgs {
     /// The data log with the market data (`charon import`).
     #[arg(long)]
     pub data: PathBuf,
-    /// The run log to write (must not exist).
+    /// The run log to write (must not exist); with `--sweep`, the sweep's directory (must not
+    /// exist): `points/NNNN/` (each point's configuration), `results.csv`, `results.json`.
     #[arg(long)]
     pub out: PathBuf,
     /// Start of the period: a date-time (`2022-01-15T00:00:00Z`, `2022-01-15 00:00`) or epoch.
@@ -43,6 +58,40 @@ pub struct BacktestArgs {
     pub to: Option<Timestamp>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Also report the statistics in and out of sample: the span is cut in time at
+    /// IN/(IN+OUT) (`70:30`); one continuous run, two windows (docs/SWEEPS.md).
+    #[arg(long, value_name = "IN:OUT")]
+    pub split: Option<Split>,
+    /// Sweep a key over values: `KEY=FROM..TO:STEP` (exact decimals) or `KEY=V1,V2,...`;
+    /// repeat for a grid (every combination). KEY is a configuration path
+    /// (`bot.pair.exits.stop_loss_pct`, `bot[NAME].pair[SYMBOL].leverage`,
+    /// `simulation.slippage_bps`) or `params.NAME` (a template parameter).
+    #[arg(
+        long,
+        value_name = "KEY=VALUES",
+        value_parser = grid::parse_axis,
+        conflicts_with_all = ["report_json", "html"]
+    )]
+    pub sweep: Vec<Axis>,
+    /// The statistic a sweep is ranked by: total_return, cagr, sharpe, sortino, calmar,
+    /// max_drawdown, volatility, trades, win_rate, profit_factor, expectancy, exposure, pnl
+    /// (highest first; max_drawdown, volatility and exposure lowest first).
+    #[arg(
+        long,
+        value_name = "STAT",
+        default_value = "sharpe",
+        requires = "sweep"
+    )]
+    pub sort: Metric,
+    /// The bot whose statistic ranks a sweep (default: the configuration's first).
+    #[arg(long, value_name = "BOT", requires = "sweep")]
+    pub sort_bot: Option<BotId>,
+    /// How many of a sweep's best points to print (the files hold all).
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "sweep")]
+    pub top: usize,
+    /// Threads a sweep runs points on (default: every core).
+    #[arg(long, value_name = "N", requires = "sweep")]
+    pub threads: Option<NonZeroUsize>,
 }
 
 /// How a run's report is computed and where it goes (`backtest`, `demo`, `replay run`).
@@ -83,9 +132,49 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     let spec = RunSpec::from_file(&args.config)?;
     let data = EventLog::open(&args.data)?;
     let (first, last) = runner::seq_range(&data, args.from, args.to)?;
+    if !args.sweep.is_empty() {
+        return sweep_cmd::run(&args, &spec, &data, first, last);
+    }
+    let Some(split) = args.split else {
+        let settings = args.report.risk_free_rate;
+        let outcome = runner::run(&spec, &data, first, last, &args.out, true, &settings)?;
+        return report(&outcome, &args.out, &args.report);
+    };
+    runner::check_span(&data, first, last)?;
+    let (start, end) = runner::time_span(&data, first, last)?;
+    let cut = split.cut(start, end).map_err(Failure::BadInput)?;
     let settings = args.report.risk_free_rate;
     let outcome = runner::run(&spec, &data, first, last, &args.out, true, &settings)?;
-    report(&outcome, &args.out, &args.report)
+    let history = &outcome.report.history;
+    let windows = SplitStatistics {
+        split,
+        cut: cut.at,
+        in_sample: compute(history, cut.in_sample, &settings),
+        out_of_sample: compute(history, cut.out_of_sample, &settings),
+    };
+    print_outcome(&outcome, &args.out);
+    println!();
+    print!("{}", windows.render_text());
+    if let Some(path) = &args.report.report_json {
+        let with_split = WithSplit {
+            report: &outcome.report,
+            split: &windows,
+        };
+        write_json(&with_split, path)?;
+    }
+    if let Some(path) = &args.report.html {
+        write_html(&outcome, &args.out, path)?;
+        println!("HTML report: {}", path.display());
+    }
+    Ok(())
+}
+
+/// The JSON report of a run with `--split`: the report's fields and `split`.
+#[derive(Serialize)]
+struct WithSplit<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    split: &'a SplitStatistics,
 }
 
 /// Prints a finished run's report and writes its JSON and HTML where `--report-json` and
@@ -93,7 +182,7 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
 pub fn report(outcome: &Outcome, out: &std::path::Path, args: &ReportArgs) -> Result<(), Failure> {
     print_outcome(outcome, out);
     if let Some(path) = &args.report_json {
-        write_json(outcome, path)?;
+        write_json(&outcome.report, path)?;
     }
     if let Some(path) = &args.html {
         write_html(outcome, out, path)?;
@@ -145,8 +234,8 @@ fn print_outcome(outcome: &Outcome, out: &std::path::Path) {
     );
 }
 
-fn write_json(outcome: &Outcome, path: &std::path::Path) -> Result<(), Failure> {
-    let json = serde_json::to_string_pretty(&outcome.report)
+fn write_json(report: &impl Serialize, path: &std::path::Path) -> Result<(), Failure> {
+    let json = serde_json::to_string_pretty(report)
         .map_err(|e| Failure::Failed(format!("report: {e}")))?;
     std::fs::write(path, json + "\n")
         .map_err(|e| Failure::Failed(format!("{}: {e}", path.display())))

@@ -77,19 +77,7 @@ pub fn run(
     progress: bool,
     settings: &Settings,
 ) -> Result<Outcome, Failure> {
-    if data.kind() != LogKind::Data {
-        return Err(Failure::BadInput(format!(
-            "{}: a {:?} log, not a data log",
-            data.path().display(),
-            data.kind()
-        )));
-    }
-    if first == 0 || first > last {
-        return Err(Failure::BadInput(format!(
-            "{}: no market data in the requested period",
-            data.path().display()
-        )));
-    }
+    check_span(data, first, last)?;
     if out.exists() {
         return Err(Failure::BadInput(format!(
             "{}: already exists; a run log is never overwritten",
@@ -123,7 +111,7 @@ pub fn run(
     let mut journal =
         Journal::new(actors, sink).map_err(|e| Failure::Failed(format!("run: {e}")))?;
 
-    let bar = progress_bar(last - first + 1, progress);
+    let bar = progress_bar(last - first + 1, progress, "events");
     let mut done = 0u64;
     for event in data.range(first, last) {
         journal
@@ -149,15 +137,51 @@ pub fn run(
     })
 }
 
-fn progress_bar(total: u64, wanted: bool) -> ProgressBar {
+/// That `data` is a data log and seqs `first..=last` (from [`seq_range`]) hold inputs.
+pub fn check_span(data: &EventLog, first: Seq, last: Seq) -> Result<(), Failure> {
+    if data.kind() != LogKind::Data {
+        return Err(Failure::BadInput(format!(
+            "{}: a {:?} log, not a data log",
+            data.path().display(),
+            data.kind()
+        )));
+    }
+    if first == 0 || first > last {
+        return Err(Failure::BadInput(format!(
+            "{}: no market data in the requested period",
+            data.path().display()
+        )));
+    }
+    Ok(())
+}
+
+/// The event times of seqs `first` and `last` of `data`: the span a run over them covers.
+pub fn time_span(
+    data: &EventLog,
+    first: Seq,
+    last: Seq,
+) -> Result<(Timestamp, Timestamp), Failure> {
+    Ok((time_at(data, first)?, time_at(data, last)?))
+}
+
+/// The event time of `seq` in `data`, which must hold it.
+fn time_at(data: &EventLog, seq: Seq) -> Result<Timestamp, Failure> {
+    data.get(seq)?
+        .map(|event| event.ts)
+        .ok_or_else(|| Failure::Failed(format!("{}: seq {seq} is missing", data.path().display())))
+}
+
+/// A bar on standard error counting `unit`s, drawn only when `wanted` and standard error is a
+/// terminal.
+pub fn progress_bar(total: u64, wanted: bool, unit: &str) -> ProgressBar {
     if !wanted || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "{elapsed_precise} [{wide_bar}] {pos}/{len} events ({per_sec}, {eta} left)",
-    )
-    .expect("a valid progress template");
+    let template = format!(
+        "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)"
+    );
+    let style = ProgressStyle::with_template(&template).expect("a valid progress template");
     bar.set_style(style);
     bar
 }
@@ -173,17 +197,12 @@ pub fn seq_range(
     if last == 0 {
         return Ok((0, 0));
     }
-    let time_at = |seq: Seq| -> Result<Timestamp, Failure> {
-        data.get(seq)?.map(|event| event.ts).ok_or_else(|| {
-            Failure::Failed(format!("{}: seq {seq} is missing", data.path().display()))
-        })
-    };
     // The first seq whose time satisfies `past` (monotone over the log), or last + 1.
     let first_where = |past: &dyn Fn(Timestamp) -> bool| -> Result<Seq, Failure> {
         let (mut low, mut high) = (1, last + 1);
         while low < high {
             let middle = low + (high - low) / 2;
-            if past(time_at(middle)?) {
+            if past(time_at(data, middle)?) {
                 high = middle;
             } else {
                 low = middle + 1;

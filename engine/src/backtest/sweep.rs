@@ -7,7 +7,8 @@
 //! same data and period reproduces the point exactly (a sweep runs the very actors and
 //! Journal a backtest runs, without writing a run log). Points run in parallel, each on one
 //! thread; what a point computes depends on nothing but its configuration and the inputs, so
-//! the results do not depend on how many threads ran them.
+//! the results do not depend on how many threads ran them. A point's run is summarized on its
+//! thread as soon as it ends, so a large sweep never holds more than one history per thread.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,11 +17,11 @@ use std::sync::Mutex;
 use charon_actors::journal::{EventSink, Journal, SinkError};
 use charon_actors::setup::build_actors;
 use charon_events::{Envelope, Seq};
-use charon_replay::report::{Report, ReportBuilder};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use charon_replay::report::{ReportBuilder, RunHistory};
 
 use super::bundle::{Bundle, RunSpec};
 use super::grid::{apply, Point};
+use super::runner::progress_bar;
 use crate::failure::Failure;
 
 /// The file name of each point's configuration under its directory.
@@ -35,15 +36,31 @@ pub struct PreparedPoint {
     pub config: PathBuf,
 }
 
+/// The name of point `index`'s directory: its index with at least four digits, as many as the
+/// largest index has, so the directories sort in point order.
+pub fn point_dir_name(index: usize, count: usize) -> String {
+    let width = count.saturating_sub(1).to_string().len().max(4);
+    format!("{index:0width$}")
+}
+
 /// Writes every point's bundle under `out/points/` and loads it; the first point whose
 /// configuration is invalid stops the sweep before anything runs, naming the point.
-pub fn prepare(base: &Bundle, points: Vec<Point>, out: &Path) -> Result<Vec<PreparedPoint>, Failure> {
-    let mut prepared = Vec::with_capacity(points.len());
+pub fn prepare(
+    base: &Bundle,
+    points: Vec<Point>,
+    out: &Path,
+) -> Result<Vec<PreparedPoint>, Failure> {
+    let count = points.len();
+    let mut prepared = Vec::with_capacity(count);
     for point in points {
         let bundle = apply(base, &point).map_err(|e| {
-            Failure::BadInput(format!("sweep point {} ({}): {e}", point.index, point.label()))
+            Failure::BadInput(format!(
+                "sweep point {} ({}): {e}",
+                point.index,
+                point.label()
+            ))
         })?;
-        let dir = out.join("points").join(format!("{:04}", point.index));
+        let dir = out.join("points").join(point_dir_name(point.index, count));
         let spec = RunSpec::from_bundle(&bundle, &dir, POINT_CONFIG).map_err(|e| match e {
             Failure::BadInput(why) => Failure::BadInput(format!(
                 "sweep point {} ({}): {why}",
@@ -84,8 +101,9 @@ impl EventSink for ReportOnly {
     }
 }
 
-/// Runs one configuration over `inputs` (a backtest without a run log) and returns its report.
-pub fn run_point(spec: &RunSpec, inputs: &[Envelope]) -> Result<Report, String> {
+/// Runs one configuration over `inputs` (a backtest without a run log) and returns what its
+/// report gathered, for statistics.
+pub fn run_point(spec: &RunSpec, inputs: &[Envelope]) -> Result<RunHistory, String> {
     let actors = build_actors(&spec.config, &spec.templates).map_err(|e| e.to_string())?;
     let capitals: Vec<_> = spec
         .config
@@ -102,26 +120,28 @@ pub fn run_point(spec: &RunSpec, inputs: &[Envelope]) -> Result<Report, String> 
     for input in inputs {
         journal.process(input.clone()).map_err(|e| e.to_string())?;
     }
-    Ok(journal.into_sink().report.finish())
+    Ok(journal.into_sink().report.history())
 }
 
-/// Runs every point on `threads` threads (at least one); the results come back in point order.
-pub fn run_all(
+/// Runs every point on `threads` threads (at least one), each point's history handed to
+/// `summarize` on its thread; the summaries come back in point order.
+pub fn run_all<T: Send>(
     points: &[PreparedPoint],
     inputs: &[Envelope],
     threads: usize,
     progress: bool,
-) -> Vec<Result<Report, String>> {
+    summarize: impl Fn(RunHistory) -> T + Sync,
+) -> Vec<Result<T, String>> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Report, String>>>> =
+    let results: Mutex<Vec<Option<Result<T, String>>>> =
         Mutex::new((0..points.len()).map(|_| None).collect());
-    let bar = progress_bar(points.len() as u64, progress);
+    let bar = progress_bar(points.len() as u64, progress, "points");
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, points.len().max(1)) {
             scope.spawn(|| loop {
                 let at = next.fetch_add(1, Ordering::Relaxed);
                 let Some(point) = points.get(at) else { return };
-                let result = run_point(&point.spec, inputs);
+                let result = run_point(&point.spec, inputs).map(&summarize);
                 results.lock().unwrap_or_else(|p| p.into_inner())[at] = Some(result);
                 bar.inc(1);
             });
@@ -134,18 +154,4 @@ pub fn run_all(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err("not run".into())))
         .collect()
-}
-
-fn progress_bar(total: u64, wanted: bool) -> ProgressBar {
-    use std::io::IsTerminal;
-    if !wanted || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "{elapsed_precise} [{wide_bar}] {pos}/{len} points ({per_sec}, {eta} left)",
-    )
-    .expect("a valid progress template");
-    bar.set_style(style);
-    bar
 }
