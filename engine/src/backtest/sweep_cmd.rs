@@ -49,9 +49,16 @@ pub fn run(
         None => None,
     };
     std::fs::create_dir_all(out).map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
-    let prepared = sweep::prepare(&spec.bundle, points, out).inspect_err(|_| {
+    let prepared = sweep::prepare(&spec.bundle, points, out).map_err(|failure| {
         // Nothing ran: leave no half-written sweep behind (the directory is the sweep's own).
         let _ = std::fs::remove_dir_all(out);
+        match failure {
+            Failure::BadInput(why) => Failure::BadInput(format!(
+                "{why} (nothing ran; {} was removed)",
+                out.display()
+            )),
+            other => other,
+        }
     })?;
 
     let inputs = data
