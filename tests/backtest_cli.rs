@@ -6,10 +6,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use support::charon;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
+
+use support::{backtest, charon};
 
 use charon_events::log::EVENTS_TREE;
 use charon_events::payload::manifest::ExecutionMode;
@@ -20,7 +20,6 @@ use rust_decimal::Decimal;
 fn dec(text: &str) -> Decimal {
     Decimal::from_str_exact(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
-
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8 output")
@@ -90,20 +89,6 @@ slippage_bps = 2
 "#;
     std::fs::write(&config, xrp_bot(&template.display().to_string(), rest)).unwrap();
     config
-}
-
-fn backtest(config: &Path, data: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "backtest",
-        "--config",
-        arg(config),
-        "--data",
-        arg(data),
-        "--out",
-        arg(out),
-    ];
-    args.extend_from_slice(extra);
-    charon(&args)
 }
 
 /// Every stored value of a log (blocks of events), as the bytes sled holds, by key.

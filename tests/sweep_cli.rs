@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use support::{arg, charon, repo, stderr, stdout};
+use support::{arg, backtest, charon, repo, stderr, stdout};
 
 /// The BTC perpetual 1-minute bars (45,031) in a data log, and a one-bot configuration on
 /// 15-minute bars following a copy of the shipped EMA-cross template (whose `[params]` name
@@ -67,18 +67,7 @@ const AXES: [&str; 4] = [
 ];
 
 fn sweep(config: &Path, data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "backtest",
-        "--config",
-        arg(config),
-        "--data",
-        arg(data),
-        "--out",
-        arg(out),
-    ];
-    args.extend_from_slice(&AXES);
-    args.extend_from_slice(extra);
-    charon(&args)
+    backtest(config, data, out, &[&AXES[..], extra].concat())
 }
 
 fn read_json(path: &Path) -> Value {
@@ -187,17 +176,12 @@ fn a_sweep_point_reproduces_alone_and_the_thread_count_changes_nothing() {
     .unwrap();
     assert!(template.contains("fast = 10"), "{template}");
     let report_path = dir.path().join("point3.json");
-    let output = charon(&[
-        "backtest",
-        "--config",
-        arg(&recorded),
-        "--data",
-        arg(&data),
-        "--out",
-        arg(&dir.path().join("point3.run")),
-        "--report-json",
-        arg(&report_path),
-    ]);
+    let output = backtest(
+        &recorded,
+        &data,
+        &dir.path().join("point3.run"),
+        &["--report-json", arg(&report_path)],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let report = read_json(&report_path);
     assert_same_statistics(
@@ -235,19 +219,12 @@ fn a_split_sweep_ranks_in_sample_and_its_rows_are_the_split_backtests() {
     // The best row, run alone with the same split: the same windows' statistics.
     let best = &rows[0];
     let report_path = dir.path().join("best.json");
-    let output = charon(&[
-        "backtest",
-        "--config",
-        arg(&out.join(best["config"].as_str().unwrap())),
-        "--data",
-        arg(&data),
-        "--out",
-        arg(&dir.path().join("best.run")),
-        "--split",
-        "70:30",
-        "--report-json",
-        arg(&report_path),
-    ]);
+    let output = backtest(
+        &out.join(best["config"].as_str().unwrap()),
+        &data,
+        &dir.path().join("best.run"),
+        &["--split", "70:30", "--report-json", arg(&report_path)],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let report = read_json(&report_path);
     assert_eq!(report["split"]["cut"], results["split"]["cut"]);
@@ -265,23 +242,21 @@ fn a_split_backtest_has_windows_that_add_up_to_the_whole_run() {
     let dir = tempfile::tempdir().unwrap();
     let (data, config) = setup(dir.path());
     let report_path = dir.path().join("report.json");
-    let output = charon(&[
-        "backtest",
-        "--config",
-        arg(&config),
-        "--data",
-        arg(&data),
-        "--out",
-        arg(&dir.path().join("run")),
-        "--from",
-        "2022-01-03T00:00:00Z",
-        "--to",
-        "2022-01-28T00:00:00Z",
-        "--split",
-        "70:30",
-        "--report-json",
-        arg(&report_path),
-    ]);
+    let output = backtest(
+        &config,
+        &data,
+        &dir.path().join("run"),
+        &[
+            "--from",
+            "2022-01-03T00:00:00Z",
+            "--to",
+            "2022-01-28T00:00:00Z",
+            "--split",
+            "70:30",
+            "--report-json",
+            arg(&report_path),
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let printed = stdout(&output);
     assert!(printed.contains("split 70:30 at "), "{printed}");
@@ -357,17 +332,7 @@ fn bad_sweeps_exit_2_naming_the_problem_and_leave_nothing_behind() {
     let (data, config) = setup(dir.path());
     let run = |name: &str, args: &[&str]| {
         let out = dir.path().join(name);
-        let mut all = vec![
-            "backtest",
-            "--config",
-            arg(&config),
-            "--data",
-            arg(&data),
-            "--out",
-            arg(&out),
-        ];
-        all.extend_from_slice(args);
-        let output = charon(&all);
+        let output = backtest(&config, &data, &out, args);
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
         (out, stderr(&output))
     };

@@ -28,6 +28,21 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("utf-8 output")
 }
 
+/// `charon backtest --config CONFIG --data DATA --out OUT` and `extra`.
+pub fn backtest(config: &Path, data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "backtest",
+        "--config",
+        arg(config),
+        "--data",
+        arg(data),
+        "--out",
+        arg(out),
+    ];
+    args.extend_from_slice(extra);
+    charon(&args)
+}
+
 /// A path in the repository.
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
