@@ -15,6 +15,9 @@
 //! repeated and shifted in time to `--events`; bars are the 45,031 BTC perpetual 1-minute bars,
 //! run with the risk limits alone (layer 3 and the hard stop and target) and again with every
 //! exit rule and gate of layers 1 and 2 as well.
+//!
+//! - **Sweep** (`sweep_bench.rs`): points per second of a `--sweep` grid over the bars, on one
+//!   thread and on two.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -49,6 +52,9 @@ pub struct BenchBacktestArgs {
     /// Engine-loop passes over the 45k bars (the figure is the median pass).
     #[arg(long, default_value_t = 31)]
     pub bar_passes: usize,
+    /// Passes of the sweep on one thread and on two (the figures are the median passes).
+    #[arg(long, default_value_t = 5)]
+    pub sweep_passes: usize,
     /// Where the benchmark's logs go (a temporary directory under it; removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -159,12 +165,20 @@ impl EventSink for CountingSink {
     }
 }
 
-pub(super) fn spec(dir: &Path, config: &str) -> Result<RunSpec, Failure> {
-    let bundle = Bundle {
+fn bundle(config: &str) -> Bundle {
+    Bundle {
         config: config.to_string(),
         templates: [("ema_cross.toml".to_string(), EMA_CROSS.to_string())].into(),
-    };
-    RunSpec::from_bundle(&bundle, dir, "bench.toml")
+    }
+}
+
+/// The bars' risk-limits configuration with its template, for the sweep.
+pub(super) fn bars_bundle() -> Bundle {
+    bundle(BARS_CONFIG)
+}
+
+pub(super) fn spec(dir: &Path, config: &str) -> Result<RunSpec, Failure> {
+    RunSpec::from_bundle(&bundle(config), dir, "bench.toml")
 }
 
 pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
@@ -230,7 +244,7 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     );
     report_cost("bars", alone, in_loop, bars.len() as f64, rate);
     html_cost(&bars_spec, &bars, args.bar_passes, bars.len() as f64 / rate)?;
-    Ok(())
+    super::sweep_bench::run(&bars, work, args.sweep_passes)
 }
 
 /// What writing the HTML report (`--html`) adds to a run over `inputs` whose whole process
@@ -359,7 +373,7 @@ fn loop_with_report(
     Ok((median(without), median(with)))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(super) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }

@@ -4,6 +4,7 @@
 mod backtest_bench;
 mod log_bench;
 mod replay_bench;
+mod sweep_bench;
 
 pub use backtest_bench::BenchBacktestArgs;
 pub use replay_bench::BenchReplayArgs;
