@@ -68,11 +68,12 @@ pub fn run(
         || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
         NonZeroUsize::get,
     );
+    let threads = threads.min(prepared.len()).max(1);
     eprintln!(
-        "sweep: {} points over {} inputs (data log seqs {first}..={last}) on {} threads",
+        "sweep: {} points over {} inputs (data log seqs {first}..={last}) on {threads} thread{}",
         prepared.len(),
         inputs.len(),
-        threads.min(prepared.len())
+        if threads == 1 { "" } else { "s" }
     );
     let windows: Vec<Window> = match cut {
         Some(cut) => vec![cut.in_sample, cut.out_of_sample],
