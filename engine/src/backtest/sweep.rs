@@ -3,8 +3,8 @@
 //!
 //! Each point is an ordinary configuration: its bundle (configuration and templates, with the
 //! point's values set) is written under `OUT/points/NNNN/` before anything runs, checked by the
-//! same loader as any file, and `charon backtest --config OUT/points/NNNN/run.toml` over the
-//! same data and period reproduces the point exactly (a sweep runs the very actors and
+//! same loader as any file, and `charon backtest --config OUT/points/NNNN/.../run.toml` over
+//! the same data and period reproduces the point exactly (a sweep runs the very actors and
 //! Journal a backtest runs, without writing a run log). Points run in parallel, each on one
 //! thread; what a point computes depends on nothing but its configuration and the inputs, so
 //! the results do not depend on how many threads ran them. A point's run is summarized on its
