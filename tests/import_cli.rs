@@ -13,7 +13,6 @@ use std::process::Output;
 use charon_events::payload::market::Aggressor;
 use charon_events::{Envelope, Event, EventLog, LogKind};
 
-
 fn data(file: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data")

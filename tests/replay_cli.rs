@@ -24,7 +24,6 @@ use charon_events::{Envelope, Event, EventLog, LogKind, Price, Timestamp};
 use charon_replay::inspect::render_json;
 use rust_decimal::Decimal;
 
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8 output")
 }
