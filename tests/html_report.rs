@@ -124,7 +124,7 @@ fn the_demo_report_renders_its_charts_and_tables_in_chromium() {
         r#"
         const table = document.getElementById('bot0-trades');
         const column = Array.from(table.tHead.rows[0].cells).findIndex(c => c.textContent === 'net p&l');
-        const values = () => Array.from(table.tBodies[0].rows).map(r => Number(r.cells[column].dataset.sort));
+        const values = () => Array.from(table.tBodies[0].rows).map(r => parseFloat(r.cells[column].textContent));
         table.tHead.rows[0].cells[column].click();
         const up = values();
         table.tHead.rows[0].cells[column].click();

@@ -243,7 +243,13 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
         "ms",
     );
     report_cost("bars", alone, in_loop, bars.len() as f64, rate);
-    html_cost(&bars_spec, &bars, args.bar_passes, bars.len() as f64 / rate)?;
+    html_cost(
+        &bars_spec,
+        &bars,
+        args.bar_passes,
+        bars.len() as f64 / rate,
+        alone,
+    )?;
     super::sweep_bench::run(&bars, work, args.sweep_passes)
 }
 
@@ -252,12 +258,15 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
 ///
 /// - `backtest_bars_html_run`: rendering the page, ms;
 /// - `backtest_bars_html_bytes`: its size;
-/// - `backtest_bars_html_process_share`: rendering in % of the whole process's run.
+/// - `backtest_bars_html_process_share`: rendering in % of the whole process's run;
+/// - `backtest_bars_report_html_share`: the report alone (`report_seconds`, an upper bound of
+///   what it adds) and the page together, in % of the whole process's run.
 fn html_cost(
     spec: &RunSpec,
     inputs: &[Envelope],
     passes: usize,
     process_seconds: f64,
+    report_seconds: f64,
 ) -> Result<(), Failure> {
     let sink = ReportingSink {
         inner: counting(inputs),
@@ -286,6 +295,11 @@ fn html_cost(
     report(
         "backtest_bars_html_process_share",
         seconds / process_seconds * 100.0,
+        "%",
+    );
+    report(
+        "backtest_bars_report_html_share",
+        (report_seconds + seconds) / process_seconds * 100.0,
         "%",
     );
     Ok(())

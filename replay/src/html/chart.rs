@@ -166,15 +166,12 @@ fn draw(svg: &mut String, frame: &Frame, series: &Series) {
     let Some(&(first_t, _)) = points.first() else {
         return;
     };
-    let mut path = String::new();
+    let mut path = String::with_capacity(points.len() * 14);
     for (i, &(t, v)) in points.iter().enumerate() {
-        let _ = write!(
-            path,
-            "{}{:.1},{:.1}",
-            if i == 0 { "M" } else { " L" },
-            frame.x(t),
-            frame.y(v)
-        );
+        path.push_str(if i == 0 { "M" } else { " L" });
+        push_tenths(&mut path, frame.x(t));
+        path.push(',');
+        push_tenths(&mut path, frame.y(v));
     }
     if series.area {
         let base = frame.y(0.0_f64.clamp(frame.y0, frame.y1));
@@ -210,33 +207,58 @@ fn legend(svg: &mut String, frame: &Frame, series: &[Series]) {
     }
 }
 
-/// At most four points per pixel column (first, lowest, highest, last, in time order), so a
-/// long series draws in bounded size and every extreme survives.
-fn decimate(points: &[(i64, f64)], columns: usize, t0: i64, t1: i64) -> Vec<(i64, f64)> {
-    let finite: Vec<(i64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
-    if finite.len() <= columns.saturating_mul(4) {
-        return finite;
+/// Appends `value` rounded to one decimal (`12.3`, `-0.5`), as `{:.1}` would but through
+/// integer formatting: a chart's path is thousands of coordinates.
+fn push_tenths(out: &mut String, value: f64) {
+    let tenths = (value * 10.0).round() as i64;
+    if tenths < 0 {
+        out.push('-');
     }
-    let span = (t1 - t0).max(1) as f64;
-    let column_of = |t: i64| (((t - t0) as f64 / span) * columns as f64) as usize;
-    let mut out = Vec::with_capacity(columns * 4);
-    let mut start = 0;
-    while start < finite.len() {
-        let column = column_of(finite[start].0);
-        let mut end = start;
-        while end < finite.len() && column_of(finite[end].0) == column {
-            end += 1;
+    let magnitude = tenths.unsigned_abs();
+    let _ = write!(out, "{}.{}", magnitude / 10, magnitude % 10);
+}
+
+/// At most four points per pixel column (first, lowest, highest, last, in time order), so a
+/// long series draws in bounded size and every extreme survives. Non-finite values are left
+/// out.
+fn decimate(points: &[(i64, f64)], columns: usize, t0: i64, t1: i64) -> Vec<(i64, f64)> {
+    if points.len() <= columns.saturating_mul(4) {
+        return points.iter().copied().filter(|p| p.1.is_finite()).collect();
+    }
+    let scale = columns as f64 / (t1 - t0).max(1) as f64;
+    let column_of = |t: i64| ((t - t0) as f64 * scale) as usize;
+    let mut out = Vec::with_capacity(columns * 4 + 4);
+    let mut i = 0;
+    while i < points.len() {
+        if !points[i].1.is_finite() {
+            i += 1;
+            continue;
         }
-        let bucket = &finite[start..end];
-        let low = (0..bucket.len()).min_by(|&a, &b| bucket[a].1.total_cmp(&bucket[b].1));
-        let high = (0..bucket.len()).max_by(|&a, &b| bucket[a].1.total_cmp(&bucket[b].1));
-        let mut keep = vec![0, bucket.len() - 1];
-        keep.extend(low);
-        keep.extend(high);
+        let column = column_of(points[i].0);
+        let (first, mut low, mut high, mut last) = (i, i, i, i);
+        i += 1;
+        while i < points.len() && column_of(points[i].0) == column {
+            let value = points[i].1;
+            if value.is_finite() {
+                if value < points[low].1 {
+                    low = i;
+                }
+                if value > points[high].1 {
+                    high = i;
+                }
+                last = i;
+            }
+            i += 1;
+        }
+        let mut keep = [first, low, high, last];
         keep.sort_unstable();
-        keep.dedup();
-        out.extend(keep.into_iter().map(|i| bucket[i]));
-        start = end;
+        let mut previous = usize::MAX;
+        for at in keep {
+            if at != previous {
+                out.push(points[at]);
+                previous = at;
+            }
+        }
     }
     out
 }
@@ -370,6 +392,23 @@ mod tests {
         // x: 72 (left margin) and 600 − 16 = 584; y: bottom (200 − 30 = 170) and top (28).
         assert_eq!(d, "M72.0,170.0 L584.0,28.0");
         assert!(svg.contains(r#"data-points="2""#));
+    }
+
+    #[test]
+    fn coordinates_read_as_one_decimal_would() {
+        for value in [
+            0.0, 12.34, 12.35, -0.04, -0.06, -7.25, 1052.0, 584.96, -123.449,
+        ] {
+            let mut out = String::new();
+            push_tenths(&mut out, value);
+            let expected = format!("{:.1}", (value * 10.0_f64).round() / 10.0);
+            let expected = if expected == "-0.0" {
+                "0.0".to_string()
+            } else {
+                expected
+            };
+            assert_eq!(out, expected, "{value}");
+        }
     }
 
     #[test]
