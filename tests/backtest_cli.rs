@@ -653,3 +653,30 @@ fn the_freqtrade_profile_verifies_and_differs_from_the_defaults_where_it_should(
     assert_eq!(entries_on_exit_bars(&charon_run), 0);
     assert!(entries_on_exit_bars(&freqtrade_run) > 0);
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_failure() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_charon"))
+        .args(["demo", "--no-html"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone (as `charon demo | head -1` leaves it) before the report is printed.
+    assert!(first.starts_with("charon demo:"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !dir.path().join("demo-report.html").exists(),
+        "--no-html writes no page"
+    );
+}

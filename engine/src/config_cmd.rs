@@ -10,13 +10,13 @@ pub fn run(command: ConfigCommand) -> Result<(), Failure> {
         ConfigCommand::Check { config } => {
             let loaded = load(&config).map_err(|errors| Failure::BadInput(errors.to_string()))?;
             for bot in &loaded.config.bot {
-                println!("bot {} ({} {})", bot.name, bot.initial_capital, bot.quote);
+                outln!("bot {} ({} {})", bot.name, bot.initial_capital, bot.quote);
                 for pair in &bot.pair {
                     let path = Loaded::template_path(&config, &pair.strategy);
                     let Some(strategy) = loaded.strategies.get(&path) else {
                         continue;
                     };
-                    println!(
+                    outln!(
                         "  {} {:?} {}: {} ({})",
                         pair.symbol,
                         pair.market,
@@ -26,7 +26,7 @@ pub fn run(command: ConfigCommand) -> Result<(), Failure> {
                     );
                 }
             }
-            println!("{} ok", config.display());
+            outln!("{} ok", config.display());
             Ok(())
         }
     }

@@ -134,7 +134,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     }
     let data = write_data_log(&args.data_dir, &data_path)?;
     let out = args.out.clone().unwrap_or_else(|| work.path().join("run"));
-    println!(
+    outln!(
         "charon demo: bot `demo` on {} market events of real Binance data (BTCUSDT 1m bars, \
          Jan 2022; XRPUSDT 5m bars and funding, Nov 2021)",
         data.last_seq()

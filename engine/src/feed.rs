@@ -53,7 +53,7 @@ pub fn run(args: FeedArgs) -> Result<(), Failure> {
     let address = listener
         .local_addr()
         .map_err(|e| Failure::Failed(format!("the listening address: {e}")))?;
-    println!("listening on {address}");
+    outln!("listening on {address}");
     std::io::stdout()
         .flush()
         .map_err(|e| Failure::Failed(format!("stdout: {e}")))?;

@@ -266,7 +266,7 @@ fn report(
     first: Option<String>,
 ) {
     let imported: u64 = spans.values().map(|span| span.count).sum();
-    println!(
+    outln!(
         "imported {imported} events from {} into {} (data log {}, {} events in all)",
         describe_files(&args.files),
         args.data.display(),
@@ -279,7 +279,7 @@ fn report(
         .max()
         .unwrap_or(0);
     for (series, span) in spans {
-        println!(
+        outln!(
             "  {:<width$}  {:>10}  {} .. {}",
             series.to_string(),
             span.count,
@@ -288,10 +288,10 @@ fn report(
         );
     }
     if let Some(old) = &outcome.replaced {
-        println!("the new events interleave with the old: the data log was rebuilt as a merge (it was {old})");
+        outln!("the new events interleave with the old: the data log was rebuilt as a merge (it was {old})");
     }
     if skipped > 0 {
-        println!(
+        outln!(
             "skipped {skipped} bad rows; the first: {}",
             first.unwrap_or_default()
         );

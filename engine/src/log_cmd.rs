@@ -19,12 +19,12 @@ pub fn run(command: LogCommand) -> Result<(), Failure> {
             let log = EventLog::open(&log)?;
             let stats = stats::collect(&log)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string(&stats).expect("stats serialize")
                 );
             } else {
-                print!("{}", stats.render_text());
+                out!("{}", stats.render_text());
             }
             Ok(())
         }
@@ -86,7 +86,7 @@ fn run_export(args: ExportArgs) -> Result<(), Failure> {
         return to_stdout(|out| export(&log, &filter, args.format, out));
     };
     let rows = to_file(&path, |out| export(&log, &filter, args.format, out))?;
-    println!(
+    outln!(
         "{}: {rows} {} from {} ({})",
         path.display(),
         if rows == 1 { "row" } else { "rows" },

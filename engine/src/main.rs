@@ -1,6 +1,25 @@
 //! `charon`: the command line. Parses arguments, runs the command, maps failures to exit codes
 //! (0 ok, 1 failure, 2 bad input) with a one-line message.
 
+/// `print!` for the commands' output: standard output closed by its reader (`charon demo |
+/// head`) is not a failure of the command, so what cannot be written is dropped instead of
+/// panicking as `print!` does; a long run keeps running.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!`, as [`out!`].
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod backtest;
 mod bench;
 mod cli;
@@ -17,6 +36,13 @@ mod replay_cmd;
 mod replay_diff;
 
 use std::process::ExitCode;
+
+/// Writes to standard output, ignoring a reader that has gone away (and any other error: there
+/// is nowhere left to report it).
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_fmt(args);
+}
 
 use clap::Parser;
 

@@ -59,7 +59,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let followers = FollowService::start(run.journal.sink().log())?;
     let resumed = run.journal.stats();
     // The time from here to ready: opening the log, restoring, re-deriving the tail.
-    println!(
+    outln!(
         "charon run: {} at seq {} ({} inputs); snapshot through seq {}, {} events re-derived; \
          ready in {:.3} s",
         if resumed.inputs == 0 {
@@ -102,7 +102,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Failed(format!("{}: {e}", args.log.display())))?;
         let stats = run.journal.stats();
         if args.progress_every > 0 && stats.inputs % args.progress_every == 0 {
-            println!("progress {}", stats.inputs);
+            outln!("progress {}", stats.inputs);
             flush_stdout()?;
         }
         let at = run.journal.sink().next_seq() - 1;
@@ -115,7 +115,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     log.sync_through(log.last_seq())?;
     followers.stop();
     let stats = run.journal.stats();
-    println!(
+    outln!(
         "charon run: the feed ended; {} inputs, {} derived events, {} malformed frames; log {} \
          through seq {}",
         stats.inputs,

@@ -187,14 +187,14 @@ fn verify_cmd(args: VerifyArgs) -> Result<(), Failure> {
     let data = cited_data(&args.run, &manifest, args.data.as_deref())?;
     match verify(&run, &manifest, data.as_ref())? {
         Verdict::Identical { inputs, derived } => {
-            println!(
+            outln!(
                 "{}: verified: {derived} derived events re-derived identically from {inputs} inputs",
                 args.run.display()
             );
             Ok(())
         }
         Verdict::Diverged(divergence) => {
-            print!("{}", describe(&divergence));
+            out!("{}", describe(&divergence));
             Err(Failure::Failed(format!(
                 "{}: diverges at seq {}",
                 args.run.display(),

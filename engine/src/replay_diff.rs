@@ -104,7 +104,7 @@ pub fn diff_cmd(args: DiffArgs) -> Result<(), Failure> {
                 "(the configurations differ, but derived the same events)"
             );
         }
-        print!("{out}");
+        out!("{out}");
         return Ok(());
     };
     render_divergence(&mut out, divergence);
@@ -114,7 +114,7 @@ pub fn diff_cmd(args: DiffArgs) -> Result<(), Failure> {
     render_trades(&mut out, &diff.trades);
     out.push('\n');
     render_risk(&mut out, &diff.a.risk, &diff.b.risk);
-    print!("{out}");
+    out!("{out}");
     Err(Failure::Failed(format!(
         "{} and {} differ from seq {}",
         args.run_a.display(),

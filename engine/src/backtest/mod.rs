@@ -153,8 +153,8 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
         out_of_sample: compute(history, cut.out_of_sample, &settings),
     };
     print_outcome(&outcome, &args.out);
-    println!();
-    print!("{}", windows.render_text());
+    outln!();
+    out!("{}", windows.render_text());
     if let Some(path) = &args.report.report_json {
         let with_split = WithSplit {
             report: &outcome.report,
@@ -164,7 +164,7 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     }
     if let Some(path) = &args.report.html {
         write_html(&outcome, &args.out, path)?;
-        println!("HTML report: {}", path.display());
+        outln!("HTML report: {}", path.display());
     }
     Ok(())
 }
@@ -186,7 +186,7 @@ pub fn report(outcome: &Outcome, out: &std::path::Path, args: &ReportArgs) -> Re
     }
     if let Some(path) = &args.html {
         write_html(outcome, out, path)?;
-        println!("HTML report: {}", path.display());
+        outln!("HTML report: {}", path.display());
     }
     Ok(())
 }
@@ -222,8 +222,8 @@ fn write_html(
 }
 
 fn print_outcome(outcome: &Outcome, out: &std::path::Path) {
-    print!("{}", outcome.report.render_text());
-    println!(
+    out!("{}", outcome.report.render_text());
+    outln!(
         "run log {}: {} inputs (data log {} seqs {}..={}), {} derived events",
         out.display(),
         outcome.inputs,

@@ -206,24 +206,24 @@ fn print(args: &BacktestArgs, results: &Results, ranking: Ranking, cut: Option<C
         ),
         _ => String::new(),
     };
-    println!(
+    outln!(
         "sweep of {} points, ranked by {} of bot {} ({order}){window}",
         results.rows.len(),
         ranking.metric,
         results.bots[ranking.bot]
     );
-    print!("{}", results.render_text(ranking, args.top));
+    out!("{}", results.render_text(ranking, args.top));
     if results.rows.len() > args.top {
-        println!("  ... {} more in the files", results.rows.len() - args.top);
+        outln!("  ... {} more in the files", results.rows.len() - args.top);
     }
     let out = &args.out;
-    println!(
+    outln!(
         "results: {}, {}",
         out.join(RESULTS_CSV).display(),
         out.join(RESULTS_JSON).display()
     );
     if let Some(best) = results.rows.first() {
-        println!(
+        outln!(
             "reproduce point {}: {}",
             best.point.index,
             reproduce(args, &out.join(&best.config))

@@ -27,5 +27,5 @@ pub(crate) fn report(name: &str, value: f64, unit: &str) {
     } else {
         format!("{value:.3}")
     };
-    println!("BENCH {name} {value} {unit}");
+    outln!("BENCH {name} {value} {unit}");
 }
