@@ -233,6 +233,23 @@ fn following_a_log_no_one_writes_prints_it_and_stops_at_to() {
     assert!(stdout(&plain).lines().count() > 10);
     assert_eq!(stdout(&followed), stdout(&plain));
 
+    // A reader that stops early (`| head -1`) ends the following, and is no failure: the
+    // follower is still printing the log's 92k events when its output closes.
+    let mut early = Command::new(env!("CARGO_BIN_EXE_charon"))
+        .args(["log", "inspect", arg(&run), "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(early.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("run_manifest"), "{first}");
+    let ended = early.wait_with_output().unwrap();
+    assert!(ended.status.success(), "{}", stderr(&ended));
+    assert!(stderr(&ended).is_empty(), "{}", stderr(&ended));
+
     let missing = charon(&["log", "inspect", arg(&dir.path().join("nope")), "--follow"]);
     assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
     assert!(stderr(&missing).contains("no such log"));

@@ -230,20 +230,54 @@ struct Position {
     shown: u64,
 }
 
+/// Why following ends before `--to`.
+enum Stop {
+    /// Standard output's reader went away (`| head`): not a failure.
+    ReaderGone,
+    Failed(Failure),
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Self {
+        Stop::Failed(failure)
+    }
+}
+
+impl From<LogError> for Stop {
+    fn from(error: LogError) -> Self {
+        Stop::Failed(error.into())
+    }
+}
+
 /// `charon log inspect LOG --follow`: prints the matching events of `path` as they are
-/// appended, by whichever process writes it, until `filter.to` is passed (or forever). Events
-/// are shown once each, in seq order, across writers coming and going.
+/// appended, by whichever process writes it, until `filter.to` is passed, the output's reader
+/// goes away, or forever. Events are shown once each, in seq order, across writers coming and
+/// going. Returns how many were shown.
 pub fn follow(
     path: &Path,
     filter: &Filter,
     format: Format,
     out: &mut impl Write,
 ) -> Result<u64, Failure> {
-    let (from, to) = filter.seq_range();
+    let (from, _) = filter.seq_range();
     let mut at = Position {
         next: from,
         shown: 0,
     };
+    match follow_from(path, filter, format, out, &mut at) {
+        Ok(()) | Err(Stop::ReaderGone) => Ok(at.shown),
+        Err(Stop::Failed(failure)) => Err(failure),
+    }
+}
+
+fn follow_from(
+    path: &Path,
+    filter: &Filter,
+    format: Format,
+    out: &mut impl Write,
+    at: &mut Position,
+) -> Result<(), Stop> {
+    let (_, to) = filter.seq_range();
     // Whether the log may hold events no writer has served: true at the start and after a
     // writer leaves (it may have been killed between appending and sending).
     let mut read_log = true;
@@ -251,7 +285,7 @@ pub fn follow(
         socket_address(path).map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
     while at.next <= to {
         if let Ok(stream) = UnixStream::connect(&address) {
-            read_stream(stream, filter, format, out, &mut at)?;
+            read_stream(stream, filter, format, out, at)?;
             read_log = true;
             continue;
         }
@@ -259,7 +293,7 @@ pub fn follow(
             match EventLog::open(path) {
                 Ok(log) => {
                     for event in log.range(at.next, to) {
-                        show(event?, filter, format, out, &mut at)?;
+                        show(event?, filter, format, out, at)?;
                     }
                     read_log = false;
                     continue;
@@ -271,7 +305,7 @@ pub fn follow(
         }
         std::thread::sleep(WRITER_POLL);
     }
-    Ok(at.shown)
+    Ok(())
 }
 
 fn show(
@@ -280,7 +314,7 @@ fn show(
     format: Format,
     out: &mut impl Write,
     at: &mut Position,
-) -> Result<(), Failure> {
+) -> Result<(), Stop> {
     if event.seq < at.next {
         return Ok(()); // already shown
     }
@@ -292,7 +326,10 @@ fn show(
         };
         writeln!(out, "{line}")
             .and_then(|()| out.flush())
-            .map_err(|e| Failure::Failed(format!("writing output: {e}")))?;
+            .map_err(|e| match e.kind() {
+                ErrorKind::BrokenPipe => Stop::ReaderGone,
+                _ => Stop::Failed(Failure::Failed(format!("writing output: {e}"))),
+            })?;
         at.shown += 1;
     }
     Ok(())
@@ -305,7 +342,7 @@ fn read_stream(
     format: Format,
     out: &mut impl Write,
     at: &mut Position,
-) -> Result<(), Failure> {
+) -> Result<(), Stop> {
     let (_, to) = filter.seq_range();
     let mut writer = stream
         .try_clone()
@@ -324,9 +361,9 @@ fn read_stream(
         }
         let len = u32::from_le_bytes(len);
         if !(8..=MAX_FRAME).contains(&len) {
-            return Err(Failure::Failed(format!(
+            return Err(Stop::Failed(Failure::Failed(format!(
                 "the follow socket sent a frame of {len} bytes: not the charon follow protocol"
-            )));
+            ))));
         }
         let mut frame = vec![0u8; len as usize];
         if reader.read_exact(&mut frame).is_err() {

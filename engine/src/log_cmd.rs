@@ -68,12 +68,7 @@ fn run_inspect(args: InspectArgs) -> Result<(), Failure> {
         Format::Text
     };
     if args.follow {
-        let mut out = std::io::stdout().lock();
-        return match follow(&args.log, &filter, format, &mut out) {
-            // A reader that stopped (`| head`) ends the following.
-            Err(Failure::Failed(message)) if message.contains("Broken pipe") => Ok(()),
-            other => other.map(|_| ()),
-        };
+        return follow(&args.log, &filter, format, &mut std::io::stdout().lock()).map(|_| ());
     }
     let log = EventLog::open(&args.log)?;
     to_stdout(|out| inspect(&log, &filter, format, out))

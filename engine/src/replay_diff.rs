@@ -168,12 +168,7 @@ fn bots_of(run: &Path, manifest: &RunManifest) -> Result<Vec<(BotId, Money)>, Fa
     let dir =
         tempfile::tempdir().map_err(|e| Failure::Failed(format!("a temporary directory: {e}")))?;
     let spec = RunSpec::from_bundle(&bundle, dir.path(), "run.toml").map_err(named)?;
-    Ok(spec
-        .config
-        .bot
-        .iter()
-        .map(|bot| (bot.name, bot.initial_capital))
-        .collect())
+    Ok(spec.capitals())
 }
 
 /// What differs between two runs.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use charon_actors::config::{Config, StrategyTemplate};
-use charon_events::Symbol;
+use charon_events::{BotId, Money, Symbol};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -72,6 +72,15 @@ impl Bundle {
 }
 
 impl RunSpec {
+    /// Each bot with its initial capital, in configuration order: what a run's report needs.
+    pub fn capitals(&self) -> Vec<(BotId, Money)> {
+        self.config
+            .bot
+            .iter()
+            .map(|bot| (bot.name, bot.initial_capital))
+            .collect()
+    }
+
     /// Loads and checks a configuration file and its templates; a problem is bad input that
     /// names its file, line and field.
     pub fn from_file(path: &Path) -> Result<RunSpec, Failure> {

@@ -53,6 +53,26 @@ impl<S: EventSink> EventSink for ReportingSink<S> {
     }
 }
 
+/// A sink that numbers derived events from `next` on, as a log would, and keeps nothing: a
+/// backtest without a run log (a sweep point, a benchmark's engine loop).
+pub struct Numbering {
+    pub next: Seq,
+}
+
+impl EventSink for Numbering {
+    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
+        Ok(input.seq)
+    }
+
+    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
+        for event in events.iter_mut() {
+            event.seq = self.next;
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
 /// The manifest that opens a backtest's run log.
 pub fn manifest(spec: &RunSpec, range: DataRange) -> RunManifest {
     RunManifest {
@@ -98,15 +118,9 @@ pub fn run(
     let log = EventLog::create(out, LogKind::Run)?;
     let mut opening = Envelope::input(first_ts, Event::RunManifest(manifest(spec, range)));
     log.append(&mut opening)?;
-    let capitals: Vec<_> = spec
-        .config
-        .bot
-        .iter()
-        .map(|bot| (bot.name, bot.initial_capital))
-        .collect();
     let sink = ReportingSink {
         inner: LogSink::new(log, InputMode::ByReference),
-        report: ReportBuilder::new(&capitals),
+        report: ReportBuilder::new(&spec.capitals()),
     };
     let mut journal =
         Journal::new(actors, sink).map_err(|e| Failure::Failed(format!("run: {e}")))?;

@@ -14,14 +14,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use charon_actors::journal::{EventSink, Journal, SinkError};
+use charon_actors::journal::Journal;
 use charon_actors::setup::build_actors;
-use charon_events::{Envelope, Seq};
+use charon_events::Envelope;
 use charon_replay::report::{ReportBuilder, RunHistory};
 
 use super::bundle::{Bundle, RunSpec};
 use super::grid::{apply, Point};
-use super::runner::progress_bar;
+use super::runner::{progress_bar, Numbering, ReportingSink};
 use crate::failure::Failure;
 
 /// The file name of each point's configuration under its directory.
@@ -79,42 +79,14 @@ pub fn prepare(
     Ok(prepared)
 }
 
-/// The sink of a sweep point: the report sees every event; nothing is stored.
-struct ReportOnly {
-    next: Seq,
-    report: ReportBuilder,
-}
-
-impl EventSink for ReportOnly {
-    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
-        self.report.observe(input);
-        Ok(input.seq)
-    }
-
-    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
-        for event in events.iter_mut() {
-            event.seq = self.next;
-            self.next += 1;
-            self.report.observe(event);
-        }
-        Ok(())
-    }
-}
-
 /// Runs one configuration over `inputs` (a backtest without a run log) and returns what its
 /// report gathered, for statistics.
 pub fn run_point(spec: &RunSpec, inputs: &[Envelope]) -> Result<RunHistory, String> {
     let actors = build_actors(&spec.config, &spec.templates).map_err(|e| e.to_string())?;
-    let capitals: Vec<_> = spec
-        .config
-        .bot
-        .iter()
-        .map(|bot| (bot.name, bot.initial_capital))
-        .collect();
-    let sink = ReportOnly {
+    let sink = ReportingSink {
         // A backtest's run log holds its manifest at seq 1: number as it would.
-        next: 2,
-        report: ReportBuilder::new(&capitals),
+        inner: Numbering { next: 2 },
+        report: ReportBuilder::new(&spec.capitals()),
     };
     let mut journal = Journal::new(actors, sink).map_err(|e| e.to_string())?;
     for input in inputs {

@@ -27,7 +27,7 @@ use charon_actors::setup::build_actors;
 use charon_adapters::import::{import_file, Format, Options};
 use charon_adapters::recording::read_recording;
 use charon_events::payload::market::Interval;
-use charon_events::{BotId, Envelope, EventLog, LogKind, Money, Seq, Symbol, Timestamp};
+use charon_events::{Envelope, EventLog, LogKind, Seq, Symbol, Timestamp};
 use charon_replay::html::report::{render as render_html, RunDescription};
 use charon_replay::report::ReportBuilder;
 use charon_replay::statistics::Settings;
@@ -35,7 +35,7 @@ use clap::Args;
 
 use super::report;
 use crate::backtest::bundle::{Bundle, RunSpec};
-use crate::backtest::runner::{self, ReportingSink};
+use crate::backtest::runner::{self, Numbering, ReportingSink};
 use crate::failure::Failure;
 
 #[derive(Debug, Args)]
@@ -146,25 +146,6 @@ volatility_regime = { period = 20, lookback = 500, low_pct = 5, high_pct = 95, a
 "#
 );
 
-/// Numbers events as a log would and keeps nothing: the engine loop's own cost.
-struct CountingSink {
-    next: Seq,
-}
-
-impl EventSink for CountingSink {
-    fn input(&mut self, input: &mut Envelope) -> Result<Seq, SinkError> {
-        Ok(input.seq)
-    }
-
-    fn derived(&mut self, events: &mut [Envelope]) -> Result<(), SinkError> {
-        for event in events.iter_mut() {
-            event.seq = self.next;
-            self.next += 1;
-        }
-        Ok(())
-    }
-}
-
 fn bundle(config: &str) -> Bundle {
     Bundle {
         config: config.to_string(),
@@ -270,7 +251,7 @@ fn html_cost(
 ) -> Result<(), Failure> {
     let sink = ReportingSink {
         inner: counting(inputs),
-        report: ReportBuilder::new(&bots_of(spec)),
+        report: ReportBuilder::new(&spec.capitals()),
     };
     let mut report_of_run = None;
     timed_pass(spec, inputs, sink, |sink| {
@@ -333,8 +314,9 @@ fn engine_loop(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<Loo
     })
 }
 
-fn counting(inputs: &[Envelope]) -> CountingSink {
-    CountingSink {
+/// Numbers derived events after the inputs, as a run log that recorded them would.
+fn counting(inputs: &[Envelope]) -> Numbering {
+    Numbering {
         next: inputs.len() as Seq + 1,
     }
 }
@@ -370,7 +352,7 @@ fn loop_with_report(
     inputs: &[Envelope],
     passes: usize,
 ) -> Result<(f64, f64), Failure> {
-    let bots = bots_of(spec);
+    let bots = spec.capitals();
     let (mut without, mut with) = (Vec::new(), Vec::new());
     for _ in 0..passes.max(1) {
         without.push(timed_pass(spec, inputs, counting(inputs), drop)?.0);
@@ -379,7 +361,7 @@ fn loop_with_report(
             inner: counting(inputs),
             report: ReportBuilder::new(&bots),
         };
-        let finish = |sink: ReportingSink<CountingSink>| {
+        let finish = |sink: ReportingSink<Numbering>| {
             std::hint::black_box(sink.report.finish());
         };
         with.push(timed_pass(spec, inputs, sink, finish)?.0);
@@ -392,17 +374,9 @@ pub(super) fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn bots_of(spec: &RunSpec) -> Vec<(BotId, Money)> {
-    spec.config
-        .bot
-        .iter()
-        .map(|bot| (bot.name, bot.initial_capital))
-        .collect()
-}
-
 /// Keeps what one pass derives, each event with the number of inputs processed before it.
 struct RecordingSink {
-    counting: CountingSink,
+    counting: Numbering,
     inputs: usize,
     derived: Vec<(usize, Envelope)>,
 }
@@ -439,7 +413,7 @@ fn report_time(spec: &RunSpec, inputs: &[Envelope], passes: usize) -> Result<f64
             .map_err(|e| Failure::Failed(e.to_string()))?;
     }
     let derived = journal.into_sink().derived;
-    let bots = bots_of(spec);
+    let bots = spec.capitals();
     let mut times = Vec::with_capacity(passes);
     for _ in 0..passes.max(1) {
         let start = Instant::now();

@@ -484,19 +484,10 @@ impl EventLog {
                 to,
             );
         }
-        let start = match events.range(..=key_of(from)).next_back() {
-            Some(Ok((key, _))) => key,
-            Some(Err(e)) => return LogIter::failed(path, self.storage(e)),
-            None => IVec::from(&key_of(from)),
-        };
-        // Blocks that start after `to` hold nothing of the range.
-        let keys = start..=IVec::from(&key_of(to.max(from)));
-        let blocks = if to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
-            BlockSource::read_ahead(events, keys)
-        } else {
-            BlockSource::Direct(Box::new(events.range(keys)))
-        };
-        LogIter::blocks(path, blocks, from, to)
+        match self.stored(from, to) {
+            Ok(blocks) => LogIter::blocks(path, blocks, from, to),
+            Err(e) => LogIter::failed(path, e),
+        }
     }
 
     /// The stored bodies of `from..=to` in order (clamped to what the log holds), checked but
@@ -504,19 +495,31 @@ impl EventLog {
     pub fn bodies(&self, from: Seq, to: Seq) -> Result<BodyIter, LogError> {
         let from = from.max(1);
         let to = to.min(self.publish()?);
+        let source = self.stored(from, to)?;
+        let path = Arc::clone(&self.inner.path);
+        Ok(BodyIter::new(path, source, self.inner.layout, from, to))
+    }
+
+    /// The stored values holding seqs `from..=to`: from the block that holds `from` (in the
+    /// block layout) or its own key, read ahead on a thread when the range is long.
+    fn stored(&self, from: Seq, to: Seq) -> Result<BlockSource, LogError> {
         let events = &self.inner.events;
-        let start = match events.range(..=key_of(from)).next_back() {
-            Some(found) if self.uses_blocks() => found.map_err(|e| self.storage(e))?.0,
-            _ => IVec::from(&key_of(from)),
+        let holding_from = if self.uses_blocks() {
+            events.range(..=key_of(from)).next_back()
+        } else {
+            None
         };
+        let start = match holding_from {
+            Some(found) => found.map_err(|e| self.storage(e))?.0,
+            None => IVec::from(&key_of(from)),
+        };
+        // Values that start after `to` hold nothing of the range.
         let keys = start..=IVec::from(&key_of(to.max(from)));
-        let source = if to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
+        Ok(if to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
             BlockSource::read_ahead(events, keys)
         } else {
             BlockSource::Direct(Box::new(events.range(keys)))
-        };
-        let path = Arc::clone(&self.inner.path);
-        Ok(BodyIter::new(path, source, self.inner.layout, from, to))
+        })
     }
 
     /// Every event from `from` to the current end.
