@@ -13,7 +13,7 @@ use support::{backtest, charon};
 use charon_events::log::EVENTS_TREE;
 use charon_events::payload::manifest::ExecutionMode;
 use charon_events::payload::order::EquityUpdated;
-use charon_events::{Event, EventLog, Origin};
+use charon_events::{Event, Origin};
 use rust_decimal::Decimal;
 
 fn dec(text: &str) -> Decimal {
@@ -92,7 +92,7 @@ slippage_bps = 2
 
 /// Every stored value of a log (blocks of events), as the bytes sled holds, by key.
 fn stored_records(path: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let db = sled::open(path).unwrap();
+    let db = support::open_store(path);
     let tree = db.open_tree(EVENTS_TREE).unwrap();
     tree.iter()
         .map(|entry| {
@@ -112,7 +112,7 @@ fn the_same_backtest_twice_writes_byte_identical_run_logs() {
         let output = backtest(&config, &data, out, &[]);
         assert!(output.status.success(), "{}", text(&output.stderr));
     }
-    let events = EventLog::open(&first).unwrap().last_seq();
+    let events = support::open_log(&first).last_seq();
     assert!(events > 500, "the run holds {events} events");
     let (a, b) = (stored_records(&first), stored_records(&second));
     assert!(a.len() > 10, "{} blocks", a.len());
@@ -128,10 +128,10 @@ fn a_run_log_holds_its_manifest_its_inputs_by_reference_and_what_was_derived() {
     let output = backtest(&config, &data_path, &out, &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
 
-    let data = EventLog::open(&data_path).unwrap();
+    let data = support::open_log(&data_path);
     let (data_id, data_last) = (data.meta().log_id, data.last_seq());
     drop(data);
-    let run = EventLog::open(&out).unwrap();
+    let run = support::open_log(&out);
     let events: Vec<_> = run.iter().map(Result::unwrap).collect();
     let Event::RunManifest(manifest) = &events[0].payload else {
         panic!("the first event is {:?}", events[0].payload.kind());
@@ -199,7 +199,7 @@ fn the_report_json_agrees_with_the_run_log() {
     let bot = &report["bots"][0];
     assert_eq!(bot["bot"], "xrp");
 
-    let run = EventLog::open(&out).unwrap();
+    let run = support::open_log(&out);
     let events: Vec<_> = run.iter().map(Result::unwrap).collect();
     let fills = events
         .iter()
@@ -347,8 +347,8 @@ fn from_and_to_narrow_the_inputs() {
         ],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let data = EventLog::open(&data).unwrap();
-    let run = EventLog::open(&out).unwrap();
+    let data = support::open_log(&data);
+    let run = support::open_log(&out);
     let Some(Event::RunManifest(manifest)) = run.get(1).unwrap().map(|e| e.payload) else {
         panic!("no manifest");
     };
@@ -430,7 +430,7 @@ fn the_demo_runs_on_what_ships_and_reports() {
     ] {
         assert!(stdout.contains(expected), "{expected:?} missing:\n{stdout}");
     }
-    let run = EventLog::open(&out).unwrap();
+    let run = support::open_log(&out);
     let pairs: std::collections::BTreeSet<String> = run
         .iter()
         .map(Result::unwrap)
@@ -455,12 +455,8 @@ struct LevelExit {
 
 fn level_exits(run: &Path, data: &Path) -> Vec<LevelExit> {
     use charon_events::payload::order::OrderType;
-    let data = EventLog::open(data).unwrap();
-    let events: Vec<_> = EventLog::open(run)
-        .unwrap()
-        .iter()
-        .map(Result::unwrap)
-        .collect();
+    let data = support::open_log(data);
+    let events: Vec<_> = support::open_log(run).iter().map(Result::unwrap).collect();
     let mut position = None;
     let mut pending = std::collections::BTreeMap::new();
     let mut exits = Vec::new();
@@ -540,7 +536,7 @@ fn the_freqtrade_profile_verifies_and_differs_from_the_defaults_where_it_should(
     let freqtrade_run = run("freqtrade", "conventions = \"freqtrade\"");
 
     // The profile is recorded in the manifest's bundle, and the run re-derives byte for byte.
-    let first = EventLog::open(&freqtrade_run).unwrap().get(1).unwrap();
+    let first = support::open_log(&freqtrade_run).get(1).unwrap();
     let Some(Event::RunManifest(manifest)) = first.map(|event| event.payload) else {
         panic!("the run log starts with its manifest")
     };
@@ -630,11 +626,7 @@ fn the_freqtrade_profile_verifies_and_differs_from_the_defaults_where_it_should(
     // entry is asked in the cascade of an exit's fill. By default it waits for a later signal.
     let entries_on_exit_bars = |run: &Path| {
         use charon_events::payload::order::OrderPurpose;
-        let events: Vec<_> = EventLog::open(run)
-            .unwrap()
-            .iter()
-            .map(Result::unwrap)
-            .collect();
+        let events: Vec<_> = support::open_log(run).iter().map(Result::unwrap).collect();
         // The inputs whose cascades filled an order (by default a Pair never asks for an entry
         // in such a cascade: it evaluated the bar while that order was in flight).
         let filled_on: std::collections::BTreeSet<_> = events

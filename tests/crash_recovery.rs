@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Lines};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-use charon_events::{Envelope, Event, EventLog};
+use charon_events::{Envelope, Event};
 use support::{arg, charon, repo, stdout, Feed};
 
 /// A deterministic pseudo-random sequence (the test picks its kill points from a fixed seed,
@@ -69,7 +69,7 @@ fn until_progress(lines: &mut Lines<BufReader<ChildStdout>>, target: u64) -> boo
 }
 
 fn events(path: &Path) -> Vec<Envelope> {
-    let log = EventLog::open(path).unwrap();
+    let log = support::open_log(path);
     log.iter_from(1).map(Result::unwrap).collect()
 }
 
@@ -88,7 +88,7 @@ fn a_paper_run_killed_again_and_again_writes_the_uninterrupted_log() {
     let data = dir.path().join("data");
     let demo = charon(&["demo", "--data-log", arg(&data)]);
     assert!(demo.status.success(), "{}", stdout(&demo));
-    let feed_events = EventLog::open(&data).unwrap().last_seq();
+    let feed_events = support::open_log(&data).last_seq();
     let feed = Feed::start(&data);
 
     let whole = dir.path().join("uninterrupted");
@@ -187,8 +187,7 @@ fn a_malformed_frame_is_recorded_as_a_gap_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     assert!(charon(&["demo", "--data-log", arg(&data)]).status.success());
-    let recorded: Vec<Envelope> = EventLog::open(&data)
-        .unwrap()
+    let recorded: Vec<Envelope> = support::open_log(&data)
         .range(1, 3)
         .map(Result::unwrap)
         .collect();

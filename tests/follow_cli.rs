@@ -165,8 +165,7 @@ fn a_follower_sees_every_event_once_while_the_run_writes_and_restarts() {
     .map(str::to_string)
     .collect();
 
-    let records: Vec<Vec<u8>> = EventLog::open(&data)
-        .unwrap()
+    let records: Vec<Vec<u8>> = support::open_log(&data)
         .iter()
         .map(|event| encode_record(&event.unwrap()).unwrap())
         .collect();

@@ -36,11 +36,7 @@ fn import(args: &[&str]) -> Output {
 }
 
 fn events_of(log: &Path) -> Vec<Envelope> {
-    EventLog::open(log)
-        .unwrap()
-        .iter()
-        .map(Result::unwrap)
-        .collect()
+    support::open_log(log).iter().map(Result::unwrap).collect()
 }
 
 fn assert_ok(out: &Output) {
@@ -284,7 +280,7 @@ fn overlapping_recordings_merge_in_time_order_and_reimport_is_refused() {
         (count(&btc, "trade"), count(&btc, "book_ticker")),
         (9_757, 28_040)
     );
-    let first_id = EventLog::open(&log).unwrap().meta().log_id;
+    let first_id = support::open_log(&log).meta().log_id;
 
     let out = import(&[
         "binance-ws",
@@ -298,7 +294,7 @@ fn overlapping_recordings_merge_in_time_order_and_reimport_is_refused() {
         "{}",
         stdout(&out)
     );
-    let merged = EventLog::open(&log).unwrap();
+    let merged = support::open_log(&log);
     assert_ne!(
         merged.meta().log_id,
         first_id,

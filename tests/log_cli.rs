@@ -266,11 +266,7 @@ fn bench_log_prints_the_contract_lines() {
 
 /// Every event of `log` as the library reads it.
 fn read_all(log: &Path) -> Vec<Envelope> {
-    EventLog::open(log)
-        .unwrap()
-        .iter()
-        .map(Result::unwrap)
-        .collect()
+    support::open_log(log).iter().map(Result::unwrap).collect()
 }
 
 /// The seqs `charon log inspect LOG ARGS... --json` prints.

@@ -56,8 +56,7 @@ fn an_altered_fill_fails_at_its_seq_with_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     let (run, data) = demo(dir.path());
     // Change the first fill's price by one unit and store it back with a valid CRC.
-    let altered_seq = EventLog::open(&run)
-        .unwrap()
+    let altered_seq = support::open_log(&run)
         .iter()
         .map(Result::unwrap)
         .find(|event| matches!(event.payload, Event::OrderFilled(_)))
@@ -318,7 +317,7 @@ fn what_if(baseline: Option<fn(&str) -> String>) -> WhatIf {
 }
 
 fn manifest(path: &Path) -> RunManifest {
-    let log = EventLog::open(path).unwrap();
+    let log = support::open_log(path);
     match log.get(1).unwrap().map(|e| e.payload) {
         Some(Event::RunManifest(manifest)) => manifest,
         other => panic!("{}: first event {other:?}", path.display()),
@@ -327,7 +326,7 @@ fn manifest(path: &Path) -> RunManifest {
 
 /// Every event after the manifest.
 fn events(path: &Path) -> Vec<Envelope> {
-    let log = EventLog::open(path).unwrap();
+    let log = support::open_log(path);
     log.iter_from(2).map(Result::unwrap).collect()
 }
 
@@ -710,7 +709,7 @@ fn a_what_if_keeps_a_partial_runs_span_and_diff_warns_only_on_other_inputs() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("cite different inputs"), "{stderr}");
     let stdout = text(&output.stdout);
-    let end = EventLog::open(&shorter).unwrap().last_seq();
+    let end = support::open_log(&shorter).last_seq();
     assert!(
         stdout.contains(&format!("\nfirst divergence at seq {}\n", end + 1)),
         "{stdout}"

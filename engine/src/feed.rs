@@ -21,6 +21,7 @@ use charon_events::{Envelope, EventLog, LogKind};
 use clap::Args;
 
 use crate::failure::Failure;
+use crate::open_log::open_existing;
 
 /// The longest frame a client accepts: far above any event's record.
 const MAX_FRAME: u32 = 1 << 20;
@@ -40,7 +41,7 @@ pub struct FeedArgs {
 
 /// `charon feed`: serves the data log to one client after another.
 pub fn run(args: FeedArgs) -> Result<(), Failure> {
-    let data = EventLog::open(&args.data)?;
+    let data = open_existing(&args.data)?;
     if data.kind() != LogKind::Data {
         return Err(Failure::BadInput(format!(
             "{}: a {:?} log, not a data log",

@@ -14,6 +14,7 @@ use charon_events::{Envelope, Event, EventKind, EventLog, LogKind, Symbol, Times
 
 use crate::cli::ImportArgs;
 use crate::failure::Failure;
+use crate::open_log::open_existing;
 
 /// Events appended per batch.
 const CHUNK: usize = 10_000;
@@ -133,7 +134,7 @@ fn store(
             replaced: None,
         });
     }
-    let log = EventLog::open(path)?;
+    let log = open_existing(path)?;
     if log.kind() != LogKind::Data {
         return Err(Failure::BadInput(format!(
             "{}: a {} log; market data goes into a data log",

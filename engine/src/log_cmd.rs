@@ -4,7 +4,6 @@ use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::Path;
 
-use charon_events::EventLog;
 use charon_replay::export::export;
 use charon_replay::inspect::{inspect, Filter, Format, InspectError};
 use charon_replay::stats;
@@ -12,11 +11,12 @@ use charon_replay::stats;
 use crate::cli::{EventFilterArgs, ExportArgs, InspectArgs, LogCommand};
 use crate::failure::Failure;
 use crate::follow::follow;
+use crate::open_log::open_existing;
 
 pub fn run(command: LogCommand) -> Result<(), Failure> {
     match command {
         LogCommand::Stats { log, json } => {
-            let log = EventLog::open(&log)?;
+            let log = open_existing(&log)?;
             let stats = stats::collect(&log)?;
             if json {
                 outln!(
@@ -70,13 +70,13 @@ fn run_inspect(args: InspectArgs) -> Result<(), Failure> {
     if args.follow {
         return follow(&args.log, &filter, format, &mut std::io::stdout().lock()).map(|_| ());
     }
-    let log = EventLog::open(&args.log)?;
+    let log = open_existing(&args.log)?;
     to_stdout(|out| inspect(&log, &filter, format, out))
 }
 
 fn run_export(args: ExportArgs) -> Result<(), Failure> {
     let filter = filter(args.filter)?;
-    let log = EventLog::open(&args.log)?;
+    let log = open_existing(&args.log)?;
     let Some(path) = args.out else {
         return to_stdout(|out| export(&log, &filter, args.format, out));
     };

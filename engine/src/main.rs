@@ -31,6 +31,7 @@ mod feed;
 mod follow;
 mod import_cmd;
 mod log_cmd;
+mod open_log;
 mod paper;
 mod replay_cmd;
 mod replay_diff;

@@ -18,13 +18,14 @@ use charon_actors::journal::{Journal, JournalSnapshot, ResumingSink};
 use charon_actors::setup::build_actors;
 use charon_events::payload::external::MarketDataGap;
 use charon_events::payload::manifest::{ExecutionMode, RunManifest};
-use charon_events::{Envelope, Event, EventLog, LogError, LogKind, Origin, Seq, Timestamp, Venue};
+use charon_events::{Envelope, Event, EventLog, LogKind, Origin, Seq, Timestamp, Venue};
 use clap::Args;
 
 use crate::backtest::bundle::{Bundle, RunSpec};
 use crate::failure::Failure;
 use crate::feed::{FeedClient, FeedItem};
 use crate::follow::FollowService;
+use crate::open_log::open_within;
 use crate::replay_cmd::manifest_of;
 
 /// The venue a feed's gaps are recorded against.
@@ -189,7 +190,7 @@ fn open_or_create(args: &RunArgs, work: &Path) -> Result<(EventLog, RunSpec), Fa
         )));
     }
     let log = if args.log.exists() {
-        open_when_free(&args.log)?
+        open_within(&args.log, LOCK_PATIENCE, "charon run")?
     } else {
         EventLog::create(&args.log, LogKind::Run)?
     };
@@ -231,32 +232,10 @@ fn open_or_create(args: &RunArgs, work: &Path) -> Result<(EventLog, RunSpec), Fa
     Ok((log, spec))
 }
 
-/// How long a restart waits for a log that another process has open.
-const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Opens the run log at `path`, waiting a while if another process has it: a follower
+/// How long a restart waits for a log that another process has open: a follower
 /// (`charon log inspect --follow`) opens a log that no run serves, to read what it holds, and
 /// may be doing so just as the run restarts. A second run on the same log waits, then fails.
-fn open_when_free(path: &Path) -> Result<EventLog, Failure> {
-    let started = Instant::now();
-    let mut said = false;
-    loop {
-        match EventLog::open(path) {
-            Err(LogError::Locked { .. }) if started.elapsed() < LOCK_PATIENCE => {
-                if !said {
-                    eprintln!(
-                        "charon run: {} is in use by another process; waiting up to {} s",
-                        path.display(),
-                        LOCK_PATIENCE.as_secs()
-                    );
-                    said = true;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            other => return Ok(other?),
-        }
-    }
-}
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A run opened from its log, ready for new inputs.
 pub struct OpenRun {

@@ -33,6 +33,7 @@ use clap::{Args, Subcommand};
 use crate::backtest::bundle::{Bundle, RunSpec};
 use crate::backtest::{report, runner, ReportArgs};
 use crate::failure::Failure;
+use crate::open_log::open_existing;
 use crate::replay_diff::{diff_cmd, mode_name, DiffArgs};
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +97,7 @@ fn cited_data(
             range.log_id.0
         )));
     };
-    let data = EventLog::open(path)?;
+    let data = open_existing(path)?;
     if data.meta().log_id != range.log_id {
         return Err(Failure::BadInput(format!(
             "{}: data log {} is not the run's, {}",
@@ -110,7 +111,7 @@ fn cited_data(
 
 /// `replay run`: the configuration at `--config` over exactly the inputs `RUN` cites.
 fn what_if_cmd(args: WhatIfArgs) -> Result<(), Failure> {
-    let run = EventLog::open(&args.run)?;
+    let run = open_existing(&args.run)?;
     let manifest = manifest_of(&run)?;
     drop(run);
     let Some(range) = manifest.data else {
@@ -174,7 +175,7 @@ pub struct Divergence {
 const CONTEXT: usize = 8;
 
 fn verify_cmd(args: VerifyArgs) -> Result<(), Failure> {
-    let run = EventLog::open(&args.run)?;
+    let run = open_existing(&args.run)?;
     let manifest = manifest_of(&run)?;
     if manifest.binary_version != env!("CARGO_PKG_VERSION") {
         eprintln!(

@@ -40,6 +40,7 @@ use rust_decimal::Decimal;
 
 use crate::backtest::bundle::{Bundle, RunSpec};
 use crate::failure::Failure;
+use crate::open_log::open_existing;
 use crate::replay_cmd::{differing_fields, manifest_of};
 
 #[derive(Debug, Args)]
@@ -54,12 +55,12 @@ pub struct DiffArgs {
 const FIELDS_SHOWN: usize = 12;
 
 pub fn diff_cmd(args: DiffArgs) -> Result<(), Failure> {
-    let a = EventLog::open(&args.run_a)?;
+    let a = open_existing(&args.run_a)?;
     // A log cannot be opened twice at once: a run diffed with itself is read twice instead.
     let b = if same_file(&args.run_a, &args.run_b) {
         a.clone()
     } else {
-        EventLog::open(&args.run_b)?
+        open_existing(&args.run_b)?
     };
     let (manifest_a, manifest_b) = (manifest_of(&a)?, manifest_of(&b)?);
     if manifest_a.data != manifest_b.data {

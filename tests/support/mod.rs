@@ -6,8 +6,9 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use charon_events::{Envelope, EventLog};
+use charon_events::{Envelope, EventLog, LogError};
 
 /// Runs the binary to completion, in a scratch directory of its own, so that nothing it
 /// writes by default (the demo's HTML report) lands in the source tree.
@@ -139,12 +140,46 @@ slippage_bps = 2
         arg(&run),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let events = EventLog::open(&run)
-        .unwrap()
-        .iter()
-        .map(Result::unwrap)
-        .collect();
+    let events = open_log(&run).iter().map(Result::unwrap).collect();
     (data, run, events)
+}
+
+/// How long a test waits for a log its own process just closed.
+const REOPEN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Opens the log at `path`, which this test process may just have closed. The tests of one
+/// target run on parallel threads that spawn `charon`: a child forked while this process had the
+/// log open holds a copy of sled's locked file until it execs, so a reopen can find the lock
+/// taken for a moment. Waits that out; a lock held for longer fails the test.
+pub fn open_log(path: &Path) -> EventLog {
+    when_unlocked(path, || match EventLog::open(path) {
+        Err(LogError::Locked { .. }) => None,
+        other => Some(other.unwrap()),
+    })
+}
+
+/// The raw sled database of the log at `path`, waiting as [`open_log`] does.
+pub fn open_store(path: &Path) -> sled::Db {
+    when_unlocked(path, || match sled::open(path) {
+        Err(sled::Error::Io(io)) if io.to_string().starts_with("could not acquire lock") => None,
+        other => Some(other.unwrap()),
+    })
+}
+
+fn when_unlocked<T>(path: &Path, mut open: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(opened) = open() {
+            return opened;
+        }
+        assert!(
+            started.elapsed() < REOPEN_PATIENCE,
+            "{} stayed locked for {} s",
+            path.display(),
+            REOPEN_PATIENCE.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The sled key and stored value (a block of events) holding `seq` in the log at `path`, which
@@ -163,7 +198,7 @@ fn stored_block(tree: &sled::Tree, seq: u64) -> (sled::IVec, Vec<u8>) {
 /// by decoding or by comparing, not by its checksum.
 pub fn edit_stored_body(path: &Path, seq: u64, edit: impl FnOnce(&mut Vec<u8>)) {
     use charon_events::codec::{frame, BlockReader};
-    let db = sled::open(path).unwrap();
+    let db = open_store(path);
     let tree = db.open_tree(charon_events::log::EVENTS_TREE).unwrap();
     let (key, value) = stored_block(&tree, seq);
     let first = u64::from_be_bytes(key.as_ref().try_into().unwrap());
@@ -192,7 +227,7 @@ pub fn edit_stored_body(path: &Path, seq: u64, edit: impl FnOnce(&mut Vec<u8>)) 
 
 /// Flips the last bit of the stored block holding `seq`, so its CRC no longer matches.
 pub fn damage_stored_block(path: &Path, seq: u64) {
-    let db = sled::open(path).unwrap();
+    let db = open_store(path);
     let tree = db.open_tree(charon_events::log::EVENTS_TREE).unwrap();
     let (key, mut value) = stored_block(&tree, seq);
     let last = value.len() - 1;

@@ -23,7 +23,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use charon_adapters::import::time;
-use charon_events::{BotId, EventLog, Timestamp};
+use charon_events::{BotId, Timestamp};
 use charon_replay::html::{self, report::RunDescription};
 use charon_replay::report::Report;
 use charon_replay::statistics::{compute, Settings};
@@ -32,6 +32,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::failure::Failure;
+use crate::open_log::open_existing;
 use bundle::RunSpec;
 use grid::Axis;
 use metric::Metric;
@@ -130,7 +131,7 @@ fn parse_risk_free_rate(text: &str) -> Result<Settings, String> {
 
 pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     let spec = RunSpec::from_file(&args.config)?;
-    let data = EventLog::open(&args.data)?;
+    let data = open_existing(&args.data)?;
     let (first, last) = runner::seq_range(&data, args.from, args.to)?;
     if !args.sweep.is_empty() {
         return sweep_cmd::run(&args, &spec, &data, first, last);

@@ -1,0 +1,42 @@
+//! Opening a log that exists. sled locks a log's files for the one process that has it open; a
+//! log that another process is closing stays locked for a moment, and so does one whose lock a
+//! freshly forked child of that process still shares until it execs. A command waits a while
+//! for such a lock to go instead of failing at once, and says so.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use charon_events::{EventLog, LogError};
+
+/// How long a command waits for a log another process holds before reporting it in use.
+pub const COMMAND_PATIENCE: Duration = Duration::from_secs(5);
+
+const RETRY_EVERY: Duration = Duration::from_millis(50);
+
+/// Opens the log at `path`, waiting up to [`COMMAND_PATIENCE`] for another process to let go.
+pub fn open_existing(path: &Path) -> Result<EventLog, LogError> {
+    open_within(path, COMMAND_PATIENCE, "charon")
+}
+
+/// Opens the log at `path`, waiting up to `patience` for another process to let go; `command`
+/// names who waits in the one line printed when it does.
+pub fn open_within(path: &Path, patience: Duration, command: &str) -> Result<EventLog, LogError> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        match EventLog::open(path) {
+            Err(LogError::Locked { .. }) if started.elapsed() < patience => {
+                if !said {
+                    eprintln!(
+                        "{command}: {} is in use by another process; waiting up to {} s",
+                        path.display(),
+                        patience.as_secs()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(RETRY_EVERY);
+            }
+            other => return other,
+        }
+    }
+}
