@@ -20,6 +20,11 @@ const STRACE_CHILD_ENV: &str = "CHARON_STRACE_CHILD";
 /// How the strace child reports its log's `sync_count()`.
 const SYNC_COUNT: &str = "sync_count ";
 
+/// Held by a test that spawns a process and by one that counts on no other process sharing
+/// its log's lock: a child forked while a log is open holds a copy of sled's locked file until
+/// it execs, and would make a reopen in that moment find the log locked.
+static FORKS: Mutex<()> = Mutex::new(());
+
 /// A trade whose content is a function of `n`, so a reader can check what it got back.
 fn trade(n: u64) -> Result<Envelope, Box<dyn Error>> {
     let payload = Trade {
@@ -276,6 +281,7 @@ fn fdatasync_reaches_the_data_file_under_strace() -> TestResult {
     // another thread interrupts into `<unfinished ...>` and `<... resumed>` lines.
     let trace = dir_path.join("strace");
     let this_test = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let _no_reopen_meanwhile = FORKS.lock().unwrap_or_else(|p| p.into_inner());
     let output = Command::new(&strace)
         .args(["-ff", "-y", "-e", "trace=fdatasync,fsync", "-o"])
         .arg(&trace)
@@ -411,6 +417,7 @@ fn reopen_right_after_drop_is_never_locked() -> TestResult {
     // log waited for them, about half of all runs of 1,000 drop-and-reopen rounds hit `Locked`
     // (for a stretch of consecutive reopens); the 1,000 rounds here (500 per kind) catch that
     // regression about half the time, and cannot fail while the wait is in place.
+    let _no_fork_meanwhile = FORKS.lock().unwrap_or_else(|p| p.into_inner());
     for kind in [LogKind::Run, LogKind::Data] {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("log");
