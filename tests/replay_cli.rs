@@ -143,6 +143,37 @@ fn import(data: &Path, format: &str, files: &[&str], symbol: Option<&str>) {
 }
 
 #[test]
+fn a_run_naming_its_templates_by_absolute_paths_verifies_after_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, data) = demo(dir.path());
+    // The demo's configuration with each template copied to an absolute path of its own.
+    let templates = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&templates).unwrap();
+    let mut config = std::fs::read_to_string(repo("examples/bots/demo.toml")).unwrap();
+    for name in ["ema_cross.toml", "bollinger_reversion.toml"] {
+        let copy = templates.join(name);
+        std::fs::copy(repo("examples/strategies").join(name), &copy).unwrap();
+        let relative = format!("\"../strategies/{name}\"");
+        assert!(config.contains(&relative), "the demo uses {name}");
+        config = config.replace(&relative, &format!("{:?}", arg(&copy)));
+    }
+    let config_path = dir.path().join("absolute.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let run = dir.path().join("absolute.run");
+    let output = support::backtest(&config_path, &data, &run, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // The files the run named are gone: verify must use the texts its manifest recorded.
+    std::fs::remove_dir_all(&templates).unwrap();
+    let output = charon(&["replay", "verify", arg(&run), "--data", arg(&data)]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("re-derived identically"),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
+#[test]
 fn every_example_configuration_backtests_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     // The spot example on the recorded Binance spot ticks; the perpetual example on the BTC

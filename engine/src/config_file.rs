@@ -252,6 +252,16 @@ fn push(path: &mut String, segment: &str) {
 
 /// Loads `file`, its checks and its templates; every problem found, or the loaded whole.
 pub fn load(file: &Path) -> Result<Loaded, ConfigErrors> {
+    load_resolving(file, |strategy| Loaded::template_path(file, strategy))
+}
+
+/// [`load`], reading each pair's template from the file `resolve` names for its `strategy`
+/// (a run rebuilt from its manifest keeps the templates elsewhere than their recorded paths).
+/// `strategies` is keyed by the resolved paths.
+pub fn load_resolving(
+    file: &Path,
+    resolve: impl Fn(&str) -> PathBuf,
+) -> Result<Loaded, ConfigErrors> {
     let source = Source::read(file).map_err(|e| ConfigErrors(vec![e]))?;
     let config: Config = toml::from_str(&source.text)
         .map_err(|e| ConfigErrors(vec![source.locate_toml_error(&e)]))?;
@@ -263,7 +273,7 @@ pub fn load(file: &Path) -> Result<Loaded, ConfigErrors> {
     let mut strategies = BTreeMap::new();
     for (b, bot) in config.bot.iter().enumerate() {
         for (p, pair) in bot.pair.iter().enumerate() {
-            let path = Loaded::template_path(file, &pair.strategy);
+            let path = resolve(&pair.strategy);
             if strategies.contains_key(&path) {
                 continue;
             }

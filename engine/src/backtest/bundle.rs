@@ -10,7 +10,7 @@ use charon_events::{BotId, Money, Symbol};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config_file::{load, Loaded};
+use crate::config_file::{load_resolving, Loaded};
 use crate::failure::Failure;
 
 /// The configuration and templates of a run.
@@ -84,7 +84,16 @@ impl RunSpec {
     /// Loads and checks a configuration file and its templates; a problem is bad input that
     /// names its file, line and field.
     pub fn from_file(path: &Path) -> Result<RunSpec, Failure> {
-        let loaded = load(path).map_err(|errors| Failure::BadInput(errors.to_string()))?;
+        RunSpec::from_file_resolving(path, |strategy| Loaded::template_path(path, strategy))
+    }
+
+    /// [`RunSpec::from_file`], reading each template from where `resolve` puts its `strategy`.
+    fn from_file_resolving(
+        path: &Path,
+        resolve: impl Fn(&str) -> PathBuf,
+    ) -> Result<RunSpec, Failure> {
+        let loaded = load_resolving(path, &resolve)
+            .map_err(|errors| Failure::BadInput(errors.to_string()))?;
         let read = |file: &Path| {
             std::fs::read_to_string(file)
                 .map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))
@@ -95,7 +104,7 @@ impl RunSpec {
         };
         let mut templates = BTreeMap::new();
         for pair in loaded.config.bot.iter().flat_map(|bot| &bot.pair) {
-            let file = Loaded::template_path(path, &pair.strategy);
+            let file = resolve(&pair.strategy);
             let strategy = loaded.strategies.get(&file).ok_or_else(|| {
                 Failure::BadInput(format!("{}: template not loaded", file.display()))
             })?;
@@ -114,7 +123,9 @@ impl RunSpec {
     /// Writes a bundle's files into `dir` and loads them as [`RunSpec::from_file`] would, so
     /// an embedded or recorded configuration gets the same checks as a file on disk. Template
     /// paths keep their layout (`../strategies/x.toml` stays beside the configuration's
-    /// directory) but may not leave `dir`.
+    /// directory) but may not leave `dir`. A template named by an absolute path is written
+    /// under `dir/rooted/` instead and read from there: the run needs the text it recorded,
+    /// not whatever that path holds now.
     pub fn from_bundle(bundle: &Bundle, dir: &Path, name: &str) -> Result<RunSpec, Failure> {
         let write = |file: &Path, text: &str| {
             if let Some(parent) = file.parent() {
@@ -129,18 +140,42 @@ impl RunSpec {
             .map_err(|e| Failure::Failed(format!("{}: {e}", config_dir.display())))?;
         let config_path = config_dir.join(name);
         write(&config_path, &bundle.config)?;
+        let place = |strategy: &str| -> Option<PathBuf> {
+            let named = Path::new(strategy);
+            let file = if named.is_absolute() {
+                let inside: PathBuf = named
+                    .components()
+                    .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+                    .collect();
+                dir.join(ROOTED).join(inside)
+            } else {
+                config_dir.join(named)
+            };
+            lexically_normal(&file).filter(|f| f.starts_with(dir))
+        };
+        let mut written: BTreeMap<PathBuf, &str> = BTreeMap::new();
         for (strategy, text) in &bundle.templates {
-            let file = lexically_normal(&config_dir.join(strategy)).filter(|f| f.starts_with(dir));
-            let Some(file) = file else {
+            let Some(file) = place(strategy) else {
                 return Err(Failure::BadInput(format!(
                     "template path {strategy:?} leaves the bundle's directory"
                 )));
             };
+            if let Some(other) = written.insert(file.clone(), strategy) {
+                return Err(Failure::BadInput(format!(
+                    "template paths {other:?} and {strategy:?} both land on {}",
+                    file.display()
+                )));
+            }
             write(&file, text)?;
         }
-        RunSpec::from_file(&config_path)
+        RunSpec::from_file_resolving(&config_path, |strategy| {
+            place(strategy).unwrap_or_else(|| Loaded::template_path(&config_path, strategy))
+        })
     }
 }
+
+/// Where [`RunSpec::from_bundle`] keeps templates that were named by absolute paths.
+const ROOTED: &str = "rooted";
 
 /// `path` with `.` and `..` resolved without touching the file system; `None` if a `..`
 /// climbs above its start.
@@ -182,5 +217,22 @@ mod tests {
         let mut changed = bundle.clone();
         changed.config.push(' ');
         assert_ne!(changed.hash(), bundle.hash());
+    }
+
+    #[test]
+    fn two_template_paths_that_would_share_a_file_are_refused() {
+        let text = "name = \"s\"\n[long]\nentry = \"close > 1\"\n".to_string();
+        let bundle = Bundle {
+            config: String::new(),
+            templates: BTreeMap::from([
+                ("/charon/x.toml".to_string(), text.clone()),
+                (format!("{ROOTED}/charon/x.toml"), text),
+            ]),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        match RunSpec::from_bundle(&bundle, dir.path(), "run.toml") {
+            Err(Failure::BadInput(why)) => assert!(why.contains("both land on"), "{why}"),
+            other => panic!("expected bad input, got {:?}", other.map(|_| ())),
+        }
     }
 }
