@@ -33,7 +33,9 @@ impl Lcg {
     }
 }
 
+/// Starts `charon run` on `log`; its stderr goes to `LOG.stderr`, which a failure shows.
 fn paper_run(feed: &Feed, log: &Path, progress_every: u64) -> Child {
+    let stderr = std::fs::File::create(stderr_file(log)).expect("a file for the run's stderr");
     Command::new(env!("CARGO_BIN_EXE_charon"))
         .args([
             "run",
@@ -49,9 +51,18 @@ fn paper_run(feed: &Feed, log: &Path, progress_every: u64) -> Child {
             &progress_every.to_string(),
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("the paper run starts")
+}
+
+fn stderr_file(log: &Path) -> std::path::PathBuf {
+    log.with_extension("stderr")
+}
+
+/// What the last run on `log` wrote to stderr.
+fn last_stderr(log: &Path) -> String {
+    std::fs::read_to_string(stderr_file(log)).unwrap_or_default()
 }
 
 /// Reads the run's output until it reports `target` inputs or more; `false` if it finished
@@ -93,7 +104,7 @@ fn a_paper_run_killed_again_and_again_writes_the_uninterrupted_log() {
 
     let whole = dir.path().join("uninterrupted");
     let out = paper_run(&feed, &whole, 0).wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(out.status.success(), "{}", last_stderr(&whole));
 
     // Kill points spread over the feed: on average two per stretch of feed / kills inputs.
     let progress_every = (feed_events / (kills * 4)).max(1);
@@ -110,6 +121,12 @@ fn a_paper_run_killed_again_and_again_writes_the_uninterrupted_log() {
         } else {
             let target = done + 1 + random.below(stride);
             if !until_progress(&mut lines, target) {
+                let status = child.wait().unwrap();
+                assert!(
+                    status.success(),
+                    "a restart failed ({status}):\n{}",
+                    last_stderr(&killed_log)
+                );
                 break; // the run finished before this kill point
             }
             done = target;
@@ -125,7 +142,7 @@ fn a_paper_run_killed_again_and_again_writes_the_uninterrupted_log() {
     assert!(at_start > 0);
     // The last start runs to the end of the feed.
     let out = paper_run(&feed, &killed_log, 0).wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(out.status.success(), "{}", last_stderr(&killed_log));
     assert!(stdout(&out).contains("resumed at seq"), "{}", stdout(&out));
 
     let (expected, recovered) = (events(&whole), events(&killed_log));

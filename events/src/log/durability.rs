@@ -67,16 +67,6 @@ impl Durability {
         Ok(())
     }
 
-    /// Syncs the data file (and new blobs) whatever `durable_seq` says: for a new log, whose
-    /// meta record is no seq and yet must be on the disk before `create` returns.
-    pub(crate) fn sync_now(&self) -> std::io::Result<()> {
-        let mut synced_blobs = self.leader.lock().unwrap_or_else(|p| p.into_inner());
-        self.data_file.sync_data()?;
-        self.sync_new_blobs(&mut synced_blobs)?;
-        self.syncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
     fn sync_new_blobs(&self, synced: &mut HashSet<OsString>) -> std::io::Result<()> {
         let entries = match std::fs::read_dir(&self.blob_dir) {
             Ok(entries) => entries,

@@ -12,6 +12,7 @@
 //! everything that a returned `sync_through` covered is among them.
 
 mod bodies;
+mod create;
 mod durability;
 mod error;
 mod iter;
@@ -111,14 +112,17 @@ struct SledLockRelease {
 
 impl Drop for SledLockRelease {
     fn drop(&mut self) {
-        if !self.armed {
-            return;
+        if self.armed {
+            wait_until_released(&self.db_file);
         }
-        // Blocks only until those threads close the file: no timeout, no polling. Closing our
-        // file releases the lock again.
-        if let Ok(file) = fs::File::open(&self.db_file) {
-            let _ = fs2::FileExt::lock_exclusive(&file);
-        }
+    }
+}
+
+/// Waits until no sled handle holds the lock on `db_file`. Blocks only until sled's threads
+/// close the file: no timeout, no polling. Closing our own file releases the lock again.
+fn wait_until_released(db_file: &Path) {
+    if let Ok(file) = fs::File::open(db_file) {
+        let _ = fs2::FileExt::lock_exclusive(&file);
     }
 }
 
@@ -147,35 +151,21 @@ impl EventLog {
     }
 
     pub(crate) fn create_in(path: &Path, meta: LogMeta, layout: Layout) -> Result<Self, LogError> {
-        let io = |source| LogError::io(path, source);
-        if path.exists() && fs::read_dir(path).map_err(io)?.next().is_some() {
+        if path.exists()
+            && fs::read_dir(path)
+                .map_err(|e| LogError::io(path, e))?
+                .next()
+                .is_some()
+        {
             return Err(LogError::AlreadyExists {
                 path: path.to_path_buf(),
             });
         }
-        let db = open_sled(path)?;
-        let storage = |source| LogError::storage(path, source);
-        let meta_tree = db.open_tree(META_TREE).map_err(storage)?;
-        meta_tree.insert(META_KEY, meta.encode()).map_err(storage)?;
-        meta_tree
-            .insert(LAYOUT_KEY, layout.marker())
-            .map_err(storage)?;
-        let log = Self::assemble(path, db, meta, layout)?;
-        // A new log must survive a crash right away, directory entry included. (A barrier
-        // through seq 0 would be a no-op: nothing is appended yet, so sync unconditionally.)
-        log.inner.db.flush().map_err(storage)?;
-        log.inner.durability.sync_now().map_err(io)?;
-        // sled syncs neither its `conf` file nor the directory entries it creates.
-        for created in [path.join("conf"), path.to_path_buf()] {
-            let file = fs::File::open(created).map_err(io)?;
-            file.sync_all().map_err(io)?;
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::File::open(parent)
-                .and_then(|dir| dir.sync_all())
-                .map_err(io)?;
-        }
-        Ok(log)
+        // Built and synced beside `path`, then renamed into place: a crash at any moment
+        // leaves no log or a whole one, and a log that `create` returned survives a crash.
+        let staging = create::stage(path, &meta, layout)?;
+        create::commit(&staging, path)?;
+        Self::open(path)
     }
 
     /// Opens an existing log, recovering its last seq.
