@@ -242,6 +242,7 @@ fn a_split_backtest_has_windows_that_add_up_to_the_whole_run() {
     let dir = tempfile::tempdir().unwrap();
     let (data, config) = setup(dir.path());
     let report_path = dir.path().join("report.json");
+    let html_path = dir.path().join("report.html");
     let output = backtest(
         &config,
         &data,
@@ -255,6 +256,8 @@ fn a_split_backtest_has_windows_that_add_up_to_the_whole_run() {
             "70:30",
             "--report-json",
             arg(&report_path),
+            "--html",
+            arg(&html_path),
         ],
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -323,6 +326,50 @@ fn a_split_backtest_has_windows_that_add_up_to_the_whole_run() {
         assert_eq!(a["returns"]["end_equity"], b["returns"]["start_equity"]);
         assert_eq!(a["returns"]["start_equity"], all["returns"]["start_equity"]);
         assert_eq!(b["returns"]["end_equity"], all["returns"]["end_equity"]);
+    }
+
+    // The HTML page shows both windows side by side and marks the cut on the bot's charts.
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    let table = html
+        .split(r#"<table class="sortable" id="bot0-split">"#)
+        .nth(1)
+        .expect("the page has the split table")
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        table.starts_with(
+            "<thead><tr><th>statistic</th><th>bot btc in</th><th>bot btc out</th>\
+             <th>BTCUSDT in</th><th>BTCUSDT out</th></tr></thead>"
+        ),
+        "{table}"
+    );
+    let trades = |s: &Value| s["trades"]["trades"].as_u64().unwrap().to_string();
+    let row: Vec<String> = [
+        &inside["bots"][0]["statistics"],
+        &outside["bots"][0]["statistics"],
+        &inside["bots"][0]["pairs"][0]["statistics"],
+        &outside["bots"][0]["pairs"][0]["statistics"],
+    ]
+    .iter()
+    .map(|s| format!(r#"<td class="num">{}</td>"#, trades(s)))
+    .collect();
+    assert!(
+        table.contains(&format!("<tr><td>trades</td>{}</tr>", row.concat())),
+        "the trades row reads the JSON's counts {row:?}: {table}"
+    );
+    for chart in ["bot0-equity", "bot0-drawdown", "bot0-pairs"] {
+        let svg = html
+            .split(&format!(r#"id="{chart}""#))
+            .nth(1)
+            .and_then(|rest| rest.split("</svg>").next())
+            .unwrap_or_else(|| panic!("no chart {chart}"));
+        assert_eq!(
+            svg.matches(r#"<line class="marker" data-label="out of sample (70:30)""#)
+                .count(),
+            1,
+            "{chart} marks the cut once"
+        );
     }
 }
 

@@ -24,7 +24,8 @@ use std::path::PathBuf;
 
 use charon_adapters::import::time;
 use charon_events::{BotId, Timestamp};
-use charon_replay::html::{self, report::RunDescription};
+use charon_replay::html;
+use charon_replay::html::report::{RunDescription, SampleSplit};
 use charon_replay::report::Report;
 use charon_replay::statistics::{compute, Settings};
 use clap::Args;
@@ -164,7 +165,13 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
         write_json(&with_split, path)?;
     }
     if let Some(path) = &args.report.html {
-        write_html(&outcome, &args.out, path)?;
+        let split = SampleSplit {
+            ratio: windows.split.to_string(),
+            cut: windows.cut,
+            in_sample: windows.in_sample.clone(),
+            out_of_sample: windows.out_of_sample.clone(),
+        };
+        write_html(&outcome, &args.out, path, Some(split))?;
         outln!("HTML report: {}", path.display());
     }
     Ok(())
@@ -186,7 +193,7 @@ pub fn report(outcome: &Outcome, out: &std::path::Path, args: &ReportArgs) -> Re
         write_json(&outcome.report, path)?;
     }
     if let Some(path) = &args.html {
-        write_html(outcome, out, path)?;
+        write_html(outcome, out, path, None)?;
         outln!("HTML report: {}", path.display());
     }
     Ok(())
@@ -196,6 +203,7 @@ fn write_html(
     outcome: &Outcome,
     out: &std::path::Path,
     path: &std::path::Path,
+    split: Option<SampleSplit>,
 ) -> Result<(), Failure> {
     let about = RunDescription {
         title: "charon backtest report".into(),
@@ -217,6 +225,7 @@ fn write_html(
                 format!("sha256 {}", outcome.config_hash),
             ),
         ],
+        split,
     };
     std::fs::write(path, html::report::render(&outcome.report, &about))
         .map_err(|e| Failure::Failed(format!("{}: {e}", path.display())))

@@ -261,6 +261,7 @@ fn html_cost(
     let about = RunDescription {
         title: "charon backtest report".into(),
         lines: vec![("run".into(), "bench".into())],
+        split: None,
     };
     let mut times = Vec::new();
     let mut bytes = 0;

@@ -39,9 +39,20 @@ pub struct Chart {
     pub width: u32,
     pub height: u32,
     pub series: Vec<Series>,
+    /// Instants marked with a labelled vertical line (a walk-forward split's cut).
+    pub markers: Vec<Marker>,
+}
+
+/// A labelled vertical line at an event time.
+#[derive(Debug, Clone)]
+pub struct Marker {
+    /// UTC nanoseconds.
+    pub at: i64,
+    pub label: String,
 }
 
 const MARGIN_LEFT: f64 = 72.0;
+const MARKER_COLOR: &str = "#555";
 const MARGIN_RIGHT: f64 = 16.0;
 const MARGIN_TOP: f64 = 28.0;
 const MARGIN_BOTTOM: f64 = 30.0;
@@ -120,6 +131,9 @@ pub fn render(chart: &Chart) -> String {
     for series in &chart.series {
         draw(&mut svg, &frame, series);
     }
+    for marker in &chart.markers {
+        mark(&mut svg, &frame, marker);
+    }
     legend(&mut svg, &frame, &chart.series);
     svg.push_str("</svg>");
     svg
@@ -190,6 +204,24 @@ fn draw(svg: &mut String, frame: &Frame, series: &Series) {
         escape(&series.label),
         series.points.len(),
         series.color
+    );
+}
+
+/// A dashed vertical line across the plot at `marker.at`, its label at the top; nothing for
+/// an instant outside the plotted span.
+fn mark(svg: &mut String, frame: &Frame, marker: &Marker) {
+    if marker.at < frame.t0 || marker.at > frame.t1 {
+        return;
+    }
+    let x = frame.x(marker.at);
+    let _ = write!(
+        svg,
+        r#"<line class="marker" data-label="{label}" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="{MARKER_COLOR}" stroke-dasharray="4 3"/><text class="marker-label" x="{:.1}" y="{:.1}">{label}</text>"#,
+        frame.top,
+        frame.top + frame.height,
+        x + 4.0,
+        frame.top + 12.0,
+        label = escape(&marker.label),
     );
 }
 
@@ -366,7 +398,33 @@ mod tests {
                 color: "#1f77b4",
                 area: false,
             }],
+            markers: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_marker_is_drawn_where_its_instant_falls_and_only_inside_the_span() {
+        let mut marked = chart(vec![(0, 9_000.0), (1_000, 11_000.0)]);
+        marked.markers = vec![
+            Marker {
+                at: 250,
+                label: "cut <70:30>".into(),
+            },
+            Marker {
+                at: 2_000,
+                label: "after the end".into(),
+            },
+        ];
+        let svg = render(&marked);
+        // The plot spans x 72..584 for t 0..1000: t 250 lies a quarter in.
+        let x = 72.0 + 0.25 * (600.0 - 72.0 - 16.0);
+        assert!(
+            svg.contains(&format!(
+                r#"class="marker" data-label="cut &lt;70:30&gt;" x1="{x:.1}""#
+            )),
+            "{svg}"
+        );
+        assert_eq!(svg.matches(r#"class="marker""#).count(), 1, "{svg}");
     }
 
     #[test]

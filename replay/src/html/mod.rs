@@ -141,9 +141,10 @@ const STYLE: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d8dde3;padding-bottom:4px}\
 .meta{color:#5b6672;margin:0 0 12px}table{border-collapse:collapse;margin:6px 0 12px;font-variant-numeric:tabular-nums}\
 th,td{padding:3px 9px;border-bottom:1px solid #e6e9ed;text-align:left;white-space:nowrap}th{background:#f3f5f7;cursor:pointer;user-select:none}\
-td.num{text-align:right}tr:hover td{background:#f8fafc}.scroll{max-height:480px;overflow:auto;border:1px solid #e6e9ed}\
+td.num{text-align:right}tr:hover td{background:#f8fafc}.scroll{max-height:480px;overflow:auto;border:1px solid #e6e9ed}.wide{overflow-x:auto}\
 svg.chart{display:block;margin:8px 0;background:#fff}svg .grid{stroke:#eceff2}svg .plot{stroke:#c9d0d7}svg .tick,svg .legend{font-size:11px;fill:#5b6672}\
-svg .chart-title{font-size:13px;font-weight:600;fill:#1d232a}.pos{color:#137333}.neg{color:#b3261e}";
+svg .chart-title{font-size:13px;font-weight:600;fill:#1d232a}svg .marker-label{font-size:11px;fill:#555}\
+.note{color:#5b6672;margin:4px 0}.pos{color:#137333}.neg{color:#b3261e}";
 
 /// Sorts a table on a click of a header, ascending then descending: by a cell's `data-sort`
 /// key, else (a `num` cell) by the number its text starts with (an em dash sorts lowest), else

@@ -9,17 +9,32 @@ use std::fmt::Write as _;
 use charon_events::{Money, Timestamp};
 use rust_decimal::Decimal;
 
-use super::chart::{self, Chart, Series, Unit};
+use super::chart::{self, Chart, Marker, Series, Unit};
 use super::{escape, page, utc_time, Cell, Table};
 use crate::report::{BotReport, Report};
 use crate::statistics::table::{duration, rows};
+use crate::statistics::{RunStatistics, Statistics};
 
-/// What the page says about the run besides the report: a title and `(label, value)` lines
-/// (the run log, the data log and span, the configuration's hash, ...).
+/// What the page says about the run besides the report: a title, `(label, value)` lines
+/// (the run log, the data log and span, the configuration's hash, ...) and, for a run cut in
+/// and out of sample, the statistics of either side.
 #[derive(Debug, Clone, Default)]
 pub struct RunDescription {
     pub title: String,
     pub lines: Vec<(String, String)>,
+    pub split: Option<SampleSplit>,
+}
+
+/// A run's statistics in and out of sample (`--split`): each bot's section shows them side by
+/// side, and its charts mark the cut.
+#[derive(Debug, Clone)]
+pub struct SampleSplit {
+    /// How the span was cut, as given (`70:30`).
+    pub ratio: String,
+    /// The first instant out of sample.
+    pub cut: Timestamp,
+    pub in_sample: RunStatistics,
+    pub out_of_sample: RunStatistics,
 }
 
 const EQUITY_COLOR: &str = "#1f6fb2";
@@ -49,6 +64,16 @@ pub fn render(report: &Report, about: &RunDescription) -> String {
         ),
     ];
     lines.extend(about.lines.iter().cloned());
+    if let Some(split) = &about.split {
+        lines.push((
+            "split".to_string(),
+            format!(
+                "{} in:out, out of sample from {}",
+                split.ratio,
+                split.cut.to_rfc3339()
+            ),
+        ));
+    }
     body.push_str(r#"<table class="meta" id="run">"#);
     for (label, value) in &lines {
         let _ = write!(
@@ -60,12 +85,18 @@ pub fn render(report: &Report, about: &RunDescription) -> String {
     }
     body.push_str("</table>");
     for (index, bot) in report.bots.iter().enumerate() {
-        bot_section(&mut body, report, index, bot);
+        bot_section(&mut body, report, about.split.as_ref(), index, bot);
     }
     page(&about.title, &body)
 }
 
-fn bot_section(body: &mut String, report: &Report, index: usize, bot: &BotReport) {
+fn bot_section(
+    body: &mut String,
+    report: &Report,
+    split: Option<&SampleSplit>,
+    index: usize,
+    bot: &BotReport,
+) {
     let id = |what: &str| format!("bot{index}-{what}");
     let _ = write!(
         body,
@@ -86,6 +117,13 @@ fn bot_section(body: &mut String, report: &Report, index: usize, bot: &BotReport
         .map(|(t, v)| (t, float(v)))
         .collect();
     let drawdown = drawdown_pct(&equity);
+    let markers: Vec<Marker> = split
+        .map(|split| Marker {
+            at: split.cut.nanos(),
+            label: format!("out of sample ({})", split.ratio),
+        })
+        .into_iter()
+        .collect();
     body.push_str(&chart::render(&Chart {
         id: id("equity"),
         title: format!("Equity ({} initial)", amount(capital)),
@@ -98,6 +136,7 @@ fn bot_section(body: &mut String, report: &Report, index: usize, bot: &BotReport
             color: EQUITY_COLOR,
             area: false,
         }],
+        markers: markers.clone(),
     }));
     body.push_str(&chart::render(&Chart {
         id: id("drawdown"),
@@ -111,6 +150,7 @@ fn bot_section(body: &mut String, report: &Report, index: usize, bot: &BotReport
             color: DRAWDOWN_COLOR,
             area: true,
         }],
+        markers: markers.clone(),
     }));
     if let Some(history) = history.filter(|h| !h.pairs.is_empty()) {
         let series = history
@@ -137,23 +177,34 @@ fn bot_section(body: &mut String, report: &Report, index: usize, bot: &BotReport
             width: CHART_WIDTH,
             height: 240,
             series,
+            markers,
         }));
     }
 
     body.push_str("<h3>Statistics</h3>");
-    let mut columns: Vec<(String, &crate::statistics::Statistics)> =
+    let mut columns: Vec<(String, &Statistics)> =
         vec![(format!("bot {}", bot.bot), &bot.statistics)];
     columns.extend(
         bot.pairs
             .iter()
             .map(|p| (p.pair.to_string(), &p.statistics)),
     );
-    let titled: Vec<(&str, &crate::statistics::Statistics)> =
-        columns.iter().map(|(t, s)| (t.as_str(), *s)).collect();
+    body.push_str(&statistics_table(id("statistics"), &columns).render());
+    if let Some(split) = split {
+        split_section(body, split, bot, &id("split"));
+    }
+
+    trades(body, report, index, &id("trades"));
+    risk(body, bot, &id("risk"));
+}
+
+/// The statistics of `columns` (a title and its statistics each), a row per statistic.
+fn statistics_table(id: String, columns: &[(String, &Statistics)]) -> Table {
+    let titled: Vec<(&str, &Statistics)> = columns.iter().map(|(t, s)| (t.as_str(), *s)).collect();
     let mut headers = vec!["statistic".to_string()];
     headers.extend(columns.iter().map(|(t, _)| t.clone()));
-    let table = Table {
-        id: id("statistics"),
+    Table {
+        id,
         headers,
         rows: rows(&titled)
             .into_iter()
@@ -165,11 +216,38 @@ fn bot_section(body: &mut String, report: &Report, index: usize, bot: &BotReport
                     .collect()
             })
             .collect(),
-    };
-    body.push_str(&table.render());
+    }
+}
 
-    trades(body, report, index, &id("trades"));
-    risk(body, bot, &id("risk"));
+/// The bot and each of its pairs in and out of sample, side by side.
+fn split_section(body: &mut String, split: &SampleSplit, bot: &BotReport, id: &str) {
+    let find = |run: &'_ RunStatistics| run.bots.iter().find(|b| b.bot == bot.bot).cloned();
+    let (Some(inside), Some(outside)) = (find(&split.in_sample), find(&split.out_of_sample)) else {
+        return;
+    };
+    let _ = write!(
+        body,
+        "<h3>In and out of sample</h3><p class=\"note\">In sample {} .. {}; out of sample {} .. {}. \
+         One run goes on through the cut: indicators and open positions carry over, and a \
+         trade counts where it closes.</p>",
+        split.in_sample.period.start.to_rfc3339(),
+        split.in_sample.period.end.to_rfc3339(),
+        split.out_of_sample.period.start.to_rfc3339(),
+        split.out_of_sample.period.end.to_rfc3339(),
+    );
+    let mut columns: Vec<(String, &Statistics)> = vec![
+        (format!("bot {} in", bot.bot), &inside.statistics),
+        (format!("bot {} out", bot.bot), &outside.statistics),
+    ];
+    for (a, b) in inside.pairs.iter().zip(&outside.pairs) {
+        columns.push((format!("{} in", a.pair), &a.statistics));
+        columns.push((format!("{} out", b.pair), &b.statistics));
+    }
+    let _ = write!(
+        body,
+        r#"<div class="wide">{}</div>"#,
+        statistics_table(id.to_string(), &columns).render()
+    );
 }
 
 fn figures(body: &mut String, bot: &BotReport, id: &str) {
