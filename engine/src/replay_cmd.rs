@@ -256,19 +256,17 @@ pub fn verify(
                     range.log_id.0
                 )));
             }
-            std::thread::scope(|scope| {
-                let batches = decoded_ahead(scope, data, range.first_seq, range.last_seq);
-                for batch in batches {
-                    for input in batch {
-                        inputs += 1;
-                        let input = input.map_err(|e| JournalError::Sink(SinkError::Log(e)))?;
-                        journal.process(input)?;
-                    }
+            // Decoded on a second thread while the engine re-derives; dropping the scan (a
+            // divergence stops early) stops and joins that thread.
+            let mut scan = || {
+                for input in data.range_decoded_ahead(range.first_seq, range.last_seq) {
+                    inputs += 1;
+                    let input = input.map_err(|e| JournalError::Sink(SinkError::Log(e)))?;
+                    journal.process(input)?;
                 }
-                // Dropping the receiver (a divergence stops early) ends the decoding thread,
-                // which the scope then joins: nothing holds the data log after this.
                 Ok(())
-            })
+            };
+            scan()
         }
         _ => {
             // Inputs recorded in the run log: the journal takes them back from the sink's
@@ -277,33 +275,6 @@ pub fn verify(
         }
     };
     finish(journal, outcome, inputs, data)
-}
-
-/// Inputs `first..=last` of `data`, decoded on a thread of `scope` in batches while the
-/// caller re-derives: decoding a bar (five decimals, checked) costs a third of re-deriving it.
-/// The thread stops when the returned receiver is dropped.
-fn decoded_ahead<'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    data: &'scope EventLog,
-    first: Seq,
-    last: Seq,
-) -> std::sync::mpsc::Receiver<Vec<Result<Envelope, charon_events::LogError>>> {
-    const BATCH: usize = 1024;
-    let (sender, batches) = std::sync::mpsc::sync_channel(4);
-    scope.spawn(move || {
-        let mut batch = Vec::with_capacity(BATCH);
-        for input in data.range(first, last) {
-            batch.push(input);
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if sender.send(full).is_err() {
-                    return; // the verification stopped
-                }
-            }
-        }
-        let _ = sender.send(batch);
-    });
-    batches
 }
 
 /// A paper or live log: its inputs are among its records.

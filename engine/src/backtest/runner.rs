@@ -127,7 +127,7 @@ pub fn run(
 
     let bar = progress_bar(last - first + 1, progress, "events");
     let mut done = 0u64;
-    for event in data.range(first, last) {
+    for event in data.range_decoded_ahead(first, last) {
         journal
             .process(event?)
             .map_err(|e| Failure::Failed(format!("run: {e}")))?;

@@ -52,6 +52,10 @@ pub struct BenchBacktestArgs {
     /// Engine-loop passes over the 45k bars (the figure is the median pass).
     #[arg(long, default_value_t = 31)]
     pub bar_passes: usize,
+    /// Whole-process runs (`charon backtest`'s path, data log to run log) of the ticks and of
+    /// the bars (the figures are the median runs).
+    #[arg(long, default_value_t = 5)]
+    pub process_passes: usize,
     /// Passes of the sweep on one thread and on two (the figures are the median passes).
     #[arg(long, default_value_t = 5)]
     pub sweep_passes: usize,
@@ -179,7 +183,12 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
     report("backtest_ticks_derived", figures.derived as f64, "events");
     let alone = report_time(&ticks_spec, &ticks, args.tick_passes)?;
     let in_loop = loop_with_report(&ticks_spec, &ticks, args.tick_passes)?;
-    let rate = whole_process(&ticks_spec, &ticks, &work.join("ticks"))?;
+    let rate = whole_process(
+        &ticks_spec,
+        &ticks,
+        &work.join("ticks"),
+        args.process_passes,
+    )?;
     report("backtest_ticks_process", rate, "events/s");
     report_cost("ticks", alone, in_loop, ticks.len() as f64, rate);
 
@@ -216,7 +225,7 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
         (figures.median / all.median - 1.0) * 100.0,
         "%",
     );
-    let rate = whole_process(&bars_spec, &bars, &work.join("bars"))?;
+    let rate = whole_process(&bars_spec, &bars, &work.join("bars"), args.process_passes)?;
     report("backtest_bars_process", rate, "bars/s");
     report(
         "backtest_bars_process_run",
@@ -224,13 +233,14 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
         "ms",
     );
     report_cost("bars", alone, in_loop, bars.len() as f64, rate);
-    html_cost(
+    let html = html_cost(
         &bars_spec,
         &bars,
         args.bar_passes,
         bars.len() as f64 / rate,
         alone,
     )?;
+    command_cost(work, args.process_passes, alone + html)?;
     super::sweep_bench::run(&bars, work, args.sweep_passes)
 }
 
@@ -242,13 +252,15 @@ pub fn run(args: BenchBacktestArgs) -> Result<(), Failure> {
 /// - `backtest_bars_html_process_share`: rendering in % of the whole process's run;
 /// - `backtest_bars_report_html_share`: the report alone (`report_seconds`, an upper bound of
 ///   what it adds) and the page together, in % of the whole process's run.
+///
+/// Returns the page's time, in seconds.
 fn html_cost(
     spec: &RunSpec,
     inputs: &[Envelope],
     passes: usize,
     process_seconds: f64,
     report_seconds: f64,
-) -> Result<(), Failure> {
+) -> Result<f64, Failure> {
     let sink = ReportingSink {
         inner: counting(inputs),
         report: ReportBuilder::new(&spec.capitals()),
@@ -282,6 +294,51 @@ fn html_cost(
     report(
         "backtest_bars_report_html_share",
         (report_seconds + seconds) / process_seconds * 100.0,
+        "%",
+    );
+    Ok(seconds)
+}
+
+/// The bars' backtest as users run it, `charon backtest --html F` in a process of its own over
+/// the data log and configuration the figures above used, `passes` times: its wall time, and
+/// what the report and the page (`report_html_seconds`) take of it.
+///
+/// - `backtest_bars_command_run`: the median wall time of the command, ms;
+/// - `backtest_bars_report_html_command_share`: the report alone and the page in % of it.
+fn command_cost(work: &Path, passes: usize, report_html_seconds: f64) -> Result<(), Failure> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Failed(format!("bench backtest: the binary: {e}")))?;
+    let out = work.join("bars-command");
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
+    let mut times = Vec::with_capacity(passes);
+    for pass in 0..passes.max(1) {
+        let start = Instant::now();
+        let status = std::process::Command::new(&exe)
+            .arg("backtest")
+            .arg("--config")
+            .arg(work.join("bars-config").join("bench.toml"))
+            .arg("--data")
+            .arg(work.join("bars").join("data"))
+            .arg("--out")
+            .arg(out.join(format!("run-{pass}")))
+            .arg("--html")
+            .arg(out.join(format!("report-{pass}.html")))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| Failure::Failed(format!("bench backtest: {e}")))?;
+        times.push(start.elapsed().as_secs_f64());
+        if !status.success() {
+            return Err(Failure::Failed(format!(
+                "bench backtest: charon backtest --html failed ({status})"
+            )));
+        }
+    }
+    let seconds = median(times);
+    report("backtest_bars_command_run", seconds * 1e3, "ms");
+    report(
+        "backtest_bars_report_html_command_share",
+        report_html_seconds / seconds * 100.0,
         "%",
     );
     Ok(())
@@ -465,11 +522,13 @@ fn report_cost(
     );
 }
 
-/// `charon backtest`'s path: inputs written to a data log first (not timed), then the run.
+/// `charon backtest`'s path: inputs written to a data log first (not timed), then the run,
+/// `passes` times into a fresh run log: the median rate.
 pub(super) fn whole_process(
     spec: &RunSpec,
     inputs: &[Envelope],
     dir: &Path,
+    passes: usize,
 ) -> Result<f64, Failure> {
     let data_path = dir.join("data");
     {
@@ -482,19 +541,28 @@ pub(super) fn whole_process(
         }
         data.sync_through(data.last_seq())?;
     }
-    let start = Instant::now();
-    let data = EventLog::open(&data_path)?;
-    let outcome = runner::run(
-        spec,
-        &data,
-        1,
-        data.last_seq(),
-        &dir.join("run"),
-        false,
-        &Settings::default(),
-    )?;
-    let elapsed = start.elapsed().as_secs_f64();
-    Ok(outcome.inputs as f64 / elapsed)
+    let run_path = dir.join("run");
+    let mut rates = Vec::with_capacity(passes);
+    for pass in 0..passes.max(1) {
+        if pass > 0 {
+            std::fs::remove_dir_all(&run_path)
+                .map_err(|e| Failure::Failed(format!("{}: {e}", run_path.display())))?;
+        }
+        let start = Instant::now();
+        let data = EventLog::open(&data_path)?;
+        let outcome = runner::run(
+            spec,
+            &data,
+            1,
+            data.last_seq(),
+            &run_path,
+            false,
+            &Settings::default(),
+        )?;
+        drop(data);
+        rates.push(outcome.inputs as f64 / start.elapsed().as_secs_f64());
+    }
+    Ok(median(rates))
 }
 
 /// The tick recordings in time order, repeated to `count` events, each pass shifted later.

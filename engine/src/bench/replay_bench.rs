@@ -64,13 +64,13 @@ pub fn run(args: BenchReplayArgs) -> Result<(), Failure> {
 
     let ticks = tick_events(&args.data.join("hftbacktest"), args.events)?;
     let ticks_spec = spec(&work.join("ticks-config"), TICKS_CONFIG)?;
-    whole_process(&ticks_spec, &ticks, &work.join("ticks"))?;
+    whole_process(&ticks_spec, &ticks, &work.join("ticks"), 1)?;
     drop(ticks);
     verify_figures("ticks", &work.join("ticks"), args.verify_passes)?;
 
     let bars = bar_events(&args.data.join("nautilus_trader"))?;
     let bars_spec = spec(&work.join("bars-config"), BARS_ALL_RULES_CONFIG)?;
-    whole_process(&bars_spec, &bars, &work.join("bars"))?;
+    whole_process(&bars_spec, &bars, &work.join("bars"), 1)?;
     verify_figures("bars_all_rules", &work.join("bars"), args.verify_passes)?;
     snapshot_figures("bars_all_rules", &bars_spec, &bars)?;
 

@@ -13,6 +13,7 @@
 
 mod bodies;
 mod create;
+mod decoded;
 mod durability;
 mod error;
 mod iter;
@@ -35,6 +36,7 @@ use readahead::BlockSource;
 use sled::IVec;
 
 pub use bodies::{BodyIter, StoredBody};
+pub use decoded::DecodedAhead;
 pub use error::LogError;
 pub use iter::LogIter;
 pub use meta::{Layout, LogKind, LogMeta};
@@ -457,6 +459,21 @@ impl EventLog {
 
     /// Events `from..=to` in order (clamped to what the log holds).
     pub fn range(&self, from: Seq, to: Seq) -> LogIter {
+        self.range_with(from, to, true)
+    }
+
+    /// [`EventLog::range`], decoded on a second thread when the range is long
+    /// ([`DecodedAhead`]): for a caller with work of its own per event.
+    pub fn range_decoded_ahead(&self, from: Seq, to: Seq) -> DecodedAhead {
+        DecodedAhead::new(self, from.max(1), to)
+    }
+
+    /// [`EventLog::range`] reading sled on the calling thread, whatever the range's length.
+    pub(crate) fn range_in_place(&self, from: Seq, to: Seq) -> LogIter {
+        self.range_with(from, to, false)
+    }
+
+    fn range_with(&self, from: Seq, to: Seq, read_ahead: bool) -> LogIter {
         let from = from.max(1);
         let path = Arc::clone(&self.inner.path);
         let last = match self.publish() {
@@ -474,7 +491,7 @@ impl EventLog {
                 to,
             );
         }
-        match self.stored(from, to) {
+        match self.stored(from, to, read_ahead) {
             Ok(blocks) => LogIter::blocks(path, blocks, from, to),
             Err(e) => LogIter::failed(path, e),
         }
@@ -485,14 +502,15 @@ impl EventLog {
     pub fn bodies(&self, from: Seq, to: Seq) -> Result<BodyIter, LogError> {
         let from = from.max(1);
         let to = to.min(self.publish()?);
-        let source = self.stored(from, to)?;
+        let source = self.stored(from, to, true)?;
         let path = Arc::clone(&self.inner.path);
         Ok(BodyIter::new(path, source, self.inner.layout, from, to))
     }
 
     /// The stored values holding seqs `from..=to`: from the block that holds `from` (in the
-    /// block layout) or its own key, read ahead on a thread when the range is long.
-    fn stored(&self, from: Seq, to: Seq) -> Result<BlockSource, LogError> {
+    /// block layout) or its own key, read ahead on a thread when the range is long and
+    /// `read_ahead` allows.
+    fn stored(&self, from: Seq, to: Seq, read_ahead: bool) -> Result<BlockSource, LogError> {
         let events = &self.inner.events;
         let holding_from = if self.uses_blocks() {
             events.range(..=key_of(from)).next_back()
@@ -505,11 +523,13 @@ impl EventLog {
         };
         // Values that start after `to` hold nothing of the range.
         let keys = start..=IVec::from(&key_of(to.max(from)));
-        Ok(if to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
-            BlockSource::read_ahead(events, keys)
-        } else {
-            BlockSource::Direct(Box::new(events.range(keys)))
-        })
+        Ok(
+            if read_ahead && to.saturating_sub(from) >= READ_AHEAD_MIN_EVENTS {
+                BlockSource::read_ahead(events, keys)
+            } else {
+                BlockSource::Direct(Box::new(events.range(keys)))
+            },
+        )
     }
 
     /// Every event from `from` to the current end.
