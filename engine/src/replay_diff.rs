@@ -603,7 +603,7 @@ fn render_risk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use charon_events::payload::order::PositionUpdated;
+    use charon_events::samples::position_update;
     use charon_events::ActorId;
 
     fn dec<T: From<Decimal>>(text: &str) -> T {
@@ -634,18 +634,9 @@ mod tests {
             at(seconds),
             ActorId::Exchange(charon_events::Venue::new("simulated").unwrap()),
             1,
-            Event::PositionUpdated(PositionUpdated {
-                side,
-                qty: dec(qty),
-                avg_entry: dec("100"),
-                mark: dec("100"),
-                leverage: dec("1"),
-                liquidation_price: None,
-                realized_pnl: dec(realized),
-                unrealized_pnl: dec("123"),
-                fees: dec(fees),
-                funding: dec("0"),
-            }),
+            Event::PositionUpdated(position_update(
+                side, qty, "100", realized, "123", fees, "0",
+            )),
         )
         .with_bot(bot())
         .with_pair(btc())

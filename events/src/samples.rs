@@ -54,6 +54,31 @@ pub fn one_of_each() -> Vec<Envelope> {
     EventKind::ALL.iter().map(|&kind| one_of(kind)).collect()
 }
 
+/// A position update, for tests of what reads them (reports, statistics, diffs): `side`
+/// `None` is flat; amounts are decimal text; marked at 100, 1x, no liquidation price.
+pub fn position_update(
+    side: Option<PositionSide>,
+    qty: &str,
+    avg_entry: &str,
+    realized: &str,
+    unrealized: &str,
+    fees: &str,
+    funding: &str,
+) -> PositionUpdated {
+    PositionUpdated {
+        side,
+        qty: dec(qty),
+        avg_entry: dec(avg_entry),
+        mark: dec("100"),
+        leverage: dec("1"),
+        liquidation_price: None,
+        realized_pnl: dec(realized),
+        unrealized_pnl: dec(unrealized),
+        fees: dec(fees),
+        funding: dec(funding),
+    }
+}
+
 /// The sample of `kind`, with the seq it has in [`one_of_each`].
 pub fn one_of(kind: EventKind) -> Envelope {
     let mut env = unnumbered(kind);

@@ -5,11 +5,12 @@ use super::*;
 use charon_events::payload::external::ClockTick;
 use charon_events::payload::order::{
     Fill, Liquidity, OrderFilled, OrderIntent, OrderPartiallyFilled, OrderPurpose, OrderRejected,
-    OrderType, OrderVetoed, PositionSide, PositionUpdated, Side, TimeInForce,
+    OrderType, OrderVetoed, PositionSide, Side, TimeInForce,
 };
 use charon_events::payload::risk::{
     ForceClose, RiskCheck, Signal, SignalAction, SignalBlocked, SignalSource,
 };
+use charon_events::samples::position_update;
 use charon_events::{ActorId, ClientOrderId, Price, Venue};
 use proptest::prelude::*;
 
@@ -68,18 +69,9 @@ fn position(
 ) -> Envelope {
     derived(
         0,
-        Event::PositionUpdated(PositionUpdated {
-            side,
-            qty: dec(qty),
-            avg_entry: dec("100"),
-            mark: dec("100"),
-            leverage: dec("1"),
-            liquidation_price: None,
-            realized_pnl: dec(realized),
-            unrealized_pnl: dec("123"),
-            fees: dec(fees),
-            funding: dec(funding),
-        }),
+        Event::PositionUpdated(position_update(
+            side, qty, "100", realized, "123", fees, funding,
+        )),
     )
     .with_bot(bot(name))
     .with_pair(sym(pair))
@@ -635,18 +627,9 @@ impl Tape {
     ) {
         self.push(
             at,
-            Event::PositionUpdated(PositionUpdated {
-                side,
-                qty: dec(qty),
-                avg_entry: dec(avg_entry),
-                mark: dec("100"),
-                leverage: dec("1"),
-                liquidation_price: None,
-                realized_pnl: dec(realized),
-                unrealized_pnl: dec(unrealized),
-                fees: dec(fees),
-                funding: dec(funding),
-            }),
+            Event::PositionUpdated(position_update(
+                side, qty, avg_entry, realized, unrealized, fees, funding,
+            )),
         );
     }
 
