@@ -13,6 +13,9 @@ pub const COMMAND_PATIENCE: Duration = Duration::from_secs(5);
 
 const RETRY_EVERY: Duration = Duration::from_millis(50);
 
+/// A lock that goes within this is a process closing the log, not worth a line on stderr.
+const SAY_AFTER: Duration = Duration::from_millis(250);
+
 /// Opens the log at `path`, waiting up to [`COMMAND_PATIENCE`] for another process to let go.
 pub fn open_existing(path: &Path) -> Result<EventLog, LogError> {
     open_within(path, COMMAND_PATIENCE, "charon")
@@ -26,7 +29,7 @@ pub fn open_within(path: &Path, patience: Duration, command: &str) -> Result<Eve
     loop {
         match EventLog::open(path) {
             Err(LogError::Locked { .. }) if started.elapsed() < patience => {
-                if !said {
+                if !said && started.elapsed() >= SAY_AFTER {
                     eprintln!(
                         "{command}: {} is in use by another process; waiting up to {} s",
                         path.display(),
@@ -38,5 +41,33 @@ pub fn open_within(path: &Path, patience: Duration, command: &str) -> Result<Eve
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use charon_events::LogKind;
+
+    #[test]
+    fn a_log_held_past_the_patience_is_reported_in_use_after_waiting_it_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("held");
+        let held = EventLog::create(&path, LogKind::Data).unwrap();
+        let patience = Duration::from_millis(300);
+        let started = Instant::now();
+        let result = open_within(&path, patience, "test");
+        assert!(
+            matches!(result, Err(LogError::Locked { .. })),
+            "{:?}",
+            result.err()
+        );
+        assert!(
+            started.elapsed() >= patience,
+            "it waited {:?}",
+            started.elapsed()
+        );
+        drop(held);
+        assert!(open_within(&path, patience, "test").is_ok());
     }
 }
