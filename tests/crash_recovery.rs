@@ -5,6 +5,9 @@
 //! log of an uninterrupted run over the same feed: nothing lost, nothing duplicated, no order
 //! intent issued twice; and it must replay-verify.
 //!
+//! The paper runs' logs also feed the what-if over recorded inputs (`replay run` of a paper
+//! run), which must reproduce the run with its own configuration and differ with another.
+//!
 //! `CHARON_PAPER_KILLS` sets how many kills (20 by default; `scripts/paper-crash-soak.sh` runs
 //! 1,000) and `CHARON_PAPER_SEED` the seed of the kill points (printed, to rerun a failure).
 
@@ -313,5 +316,91 @@ fn a_restart_keeps_the_recorded_configuration() {
         support::stderr(&missing).contains("needs --config"),
         "{}",
         support::stderr(&missing)
+    );
+}
+
+/// A what-if over a paper run: `replay run` replays the inputs its log recorded and records
+/// them again in a paper run of its own. With the same configuration it is the run event for
+/// event; with a tighter BTC stop it differs, verifies on its own, and `replay diff` names the
+/// difference. A live run's log is refused.
+#[test]
+fn a_paper_runs_what_if_replays_its_recorded_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(charon(&["demo", "--data-log", arg(&data)]).status.success());
+    let feed = Feed::start(&data);
+    let paper = dir.path().join("paper");
+    let out = paper_run(&feed, &paper, 0).wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", last_stderr(&paper));
+    drop(feed);
+
+    let what_if = |config: &Path, name: &str| {
+        let new = dir.path().join(name);
+        let output = charon(&[
+            "replay",
+            "run",
+            arg(&paper),
+            "--config",
+            arg(config),
+            "--out",
+            arg(&new),
+        ]);
+        assert!(output.status.success(), "{}", support::stderr(&output));
+        (new, stdout(&output))
+    };
+
+    // The same configuration: the same log, inputs and derived events alike.
+    let (same, printed) = what_if(&repo("examples/bots/demo.toml"), "same");
+    assert!(
+        printed.contains("inputs (recorded in the log)"),
+        "{printed}"
+    );
+    let (expected, rerun) = (events(&paper), events(&same));
+    assert_eq!(rerun.len(), expected.len());
+    assert!(rerun == expected, "the rerun differs from the paper run");
+    let identical = charon(&["replay", "diff", arg(&paper), arg(&same)]);
+    assert_eq!(identical.status.code(), Some(0), "{}", stdout(&identical));
+
+    // A tighter BTC stop over the same recorded inputs.
+    let text = std::fs::read_to_string(repo("examples/bots/demo.toml")).unwrap();
+    let (stop_2, stop_1) = (
+        "exits = { stop_loss_pct = 2, take_profit_pct = 4",
+        "exits = { stop_loss_pct = 1, take_profit_pct = 4",
+    );
+    assert_eq!(text.matches(stop_2).count(), 1, "the demo's BTC stop moved");
+    let tight = dir.path().join("tight.toml");
+    std::fs::write(
+        &tight,
+        text.replace(stop_2, stop_1).replace(
+            "../strategies/",
+            &format!("{}/", arg(&repo("examples/strategies"))),
+        ),
+    )
+    .unwrap();
+    let (tighter, _) = what_if(&tight, "tight");
+    let inputs = |log: &[Envelope]| -> Vec<Envelope> {
+        log.iter()
+            .skip(1)
+            .filter(|e| e.origin == charon_events::Origin::Input)
+            .map(|e| Envelope {
+                seq: 0,
+                ..e.clone()
+            })
+            .collect()
+    };
+    let tight_events = events(&tighter);
+    assert!(
+        inputs(&tight_events) == inputs(&expected),
+        "the what-if records the paper run's inputs, in order"
+    );
+    assert_ne!(tight_events.len(), expected.len());
+    let verified = charon(&["replay", "verify", arg(&tighter)]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    let differs = charon(&["replay", "diff", arg(&paper), arg(&tighter)]);
+    assert_eq!(differs.status.code(), Some(1), "{}", stdout(&differs));
+    assert!(
+        stdout(&differs).contains("first divergence at seq"),
+        "{}",
+        stdout(&differs)
     );
 }

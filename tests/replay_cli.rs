@@ -824,12 +824,12 @@ fn what_if_and_diff_refuse_bad_input_with_exit_2() {
     assert_eq!(taken.status.code(), Some(2));
     assert!(text(&taken.stderr).contains("already exists"));
 
-    // A log that records its inputs (paper, live) is not supported yet.
-    let paper = dir.path().join("paper.log");
+    // A live run's inputs include the venue's reports on its own orders: no what-if.
+    let live = dir.path().join("live.log");
     {
-        let log = EventLog::create(&paper, LogKind::Live).unwrap();
+        let log = EventLog::create(&live, LogKind::Live).unwrap();
         let mut recorded = manifest(&run);
-        recorded.mode = ExecutionMode::Paper;
+        recorded.mode = ExecutionMode::Live;
         recorded.data = None;
         let mut opening = Envelope::input(Timestamp::from_nanos(0), Event::RunManifest(recorded));
         log.append(&mut opening).unwrap();
@@ -838,14 +838,18 @@ fn what_if_and_diff_refuse_bad_input_with_exit_2() {
     let output = charon(&[
         "replay",
         "run",
-        arg(&paper),
+        arg(&live),
         "--config",
         arg(&config),
         "--out",
         arg(&out),
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("not supported yet: recorded-input logs"));
+    assert!(
+        text(&output.stderr).contains("a live run's inputs include the venue's reports"),
+        "{}",
+        text(&output.stderr)
+    );
     assert!(!out.exists());
 
     // Not a run log, no log at all, a missing argument.

@@ -168,7 +168,7 @@ pub fn open_with_manifest(log: &EventLog, spec: &RunSpec) -> Result<(), Failure>
 }
 
 /// The manifest that opens a paper run's log: the configuration in full, inputs recorded.
-fn manifest(bundle: &Bundle) -> RunManifest {
+pub fn manifest(bundle: &Bundle) -> RunManifest {
     RunManifest {
         mode: ExecutionMode::Paper,
         binary_version: env!("CARGO_PKG_VERSION").to_string(),

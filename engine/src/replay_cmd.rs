@@ -16,7 +16,9 @@
 //! `charon replay run RUN --config OTHER.toml --out NEW` is a what-if: another configuration
 //! over exactly the inputs RUN cites (the same data log, checked by id, and the same seq
 //! range), written as a backtest of its own that `verify` and `diff` (`replay_diff.rs`) read
-//! like any other.
+//! like any other. Over a paper run, the inputs its log recorded are replayed and recorded
+//! again in the new log, a paper run of its own; a live run is refused (its inputs include
+//! the venue's reports on its own orders).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ use charon_actors::journal::{EventSink, Journal, JournalError, SinkError};
 use charon_actors::setup::build_actors;
 use charon_events::codec::encode_body;
 use charon_events::log::{BodyIter, StoredBody};
-use charon_events::payload::manifest::RunManifest;
+use charon_events::payload::manifest::{ExecutionMode, RunManifest};
 use charon_events::{Envelope, Event, EventLog, Origin, Seq};
 use charon_replay::inspect::render_json;
 use clap::{Args, Subcommand};
@@ -113,15 +115,10 @@ fn cited_data(
 fn what_if_cmd(args: WhatIfArgs) -> Result<(), Failure> {
     let run = open_existing(&args.run)?;
     let manifest = manifest_of(&run)?;
-    drop(run);
     let Some(range) = manifest.data else {
-        return Err(Failure::BadInput(format!(
-            "{}: not supported yet: recorded-input logs (a {} log records its inputs itself); \
-             a what-if needs a backtest, whose inputs a data log holds",
-            args.run.display(),
-            mode_name(manifest.mode)
-        )));
+        return what_if_recorded(&args, &run, &manifest);
     };
+    drop(run);
     let data = cited_data(&args.run, &manifest, args.data.as_deref())?
         .expect("a backtest's data log, checked above");
     if data.last_seq() < range.last_seq {
@@ -144,6 +141,35 @@ fn what_if_cmd(args: WhatIfArgs) -> Result<(), Failure> {
         true,
         &args.report.risk_free_rate,
     )?;
+    report(&outcome, &args.out, &args.report)
+}
+
+/// A what-if over the inputs a paper run recorded: they are replayed from its log and
+/// recorded again in the new one, a paper run of its own. A live run's inputs include the
+/// venue's reports on the orders it placed, which another configuration's orders would not
+/// have had: that what-if would be fiction, and is refused.
+fn what_if_recorded(
+    args: &WhatIfArgs,
+    run: &EventLog,
+    manifest: &RunManifest,
+) -> Result<(), Failure> {
+    if manifest.mode != ExecutionMode::Paper {
+        return Err(Failure::BadInput(format!(
+            "{}: a {} run's inputs include the venue's reports on its own orders, which another \
+             configuration's orders would not have had; a what-if replays a backtest's or a \
+             paper run's market inputs",
+            args.run.display(),
+            mode_name(manifest.mode)
+        )));
+    }
+    if args.data.is_some() {
+        return Err(Failure::BadInput(format!(
+            "{}: a paper run records its inputs; --data is for backtests",
+            args.run.display()
+        )));
+    }
+    let spec = RunSpec::from_file(&args.config)?;
+    let outcome = runner::run_recorded(&spec, run, &args.out, true, &args.report.risk_free_rate)?;
     report(&outcome, &args.out, &args.report)
 }
 

@@ -209,16 +209,7 @@ fn write_html(
         title: "charon backtest report".into(),
         lines: vec![
             ("run log".into(), out.display().to_string()),
-            (
-                "inputs".into(),
-                format!(
-                    "{} events of data log {}, seqs {}..={}",
-                    outcome.inputs,
-                    outcome.range.log_id.0,
-                    outcome.range.first_seq,
-                    outcome.range.last_seq
-                ),
-            ),
+            ("inputs".into(), outcome.inputs_text()),
             ("derived events".into(), outcome.derived.to_string()),
             (
                 "configuration".into(),
@@ -234,12 +225,9 @@ fn write_html(
 fn print_outcome(outcome: &Outcome, out: &std::path::Path) {
     out!("{}", outcome.report.render_text());
     outln!(
-        "run log {}: {} inputs (data log {} seqs {}..={}), {} derived events",
+        "run log {}: {}, {} derived events",
         out.display(),
-        outcome.inputs,
-        outcome.range.log_id.0,
-        outcome.range.first_seq,
-        outcome.range.last_seq,
+        outcome.inputs_text(),
         outcome.derived
     );
 }

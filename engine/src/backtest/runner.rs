@@ -8,7 +8,7 @@ use std::path::Path;
 use charon_actors::journal::{EventSink, InputMode, Journal, LogSink, SinkError};
 use charon_actors::setup::build_actors;
 use charon_events::payload::manifest::{DataRange, ExecutionMode, RunManifest};
-use charon_events::{Envelope, Event, EventLog, LogKind, Seq, Timestamp};
+use charon_events::{Envelope, Event, EventLog, LogError, LogKind, Origin, Seq, Timestamp};
 use charon_replay::report::{Report, ReportBuilder};
 use charon_replay::statistics::Settings;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,7 +25,8 @@ pub struct Outcome {
     pub report: Report,
     pub inputs: u64,
     pub derived: u64,
-    pub range: DataRange,
+    /// The data log span a backtest cites; `None` for a run whose log records its inputs.
+    pub range: Option<DataRange>,
     /// The manifest's `config_hash`: the SHA-256 of the configuration and its templates.
     pub config_hash: String,
 }
@@ -98,57 +99,139 @@ pub fn run(
     settings: &Settings,
 ) -> Result<Outcome, Failure> {
     check_span(data, first, last)?;
-    if out.exists() {
-        return Err(Failure::BadInput(format!(
-            "{}: already exists; a run log is never overwritten",
-            out.display()
-        )));
-    }
     let range = DataRange {
         log_id: data.meta().log_id,
         first_seq: first,
         last_seq: last,
     };
-    let actors = build_actors(&spec.config, &spec.templates)
-        .map_err(|e| Failure::BadInput(format!("configuration: {e}")))?;
     let first_ts = data
         .get(first)?
         .map_or(Timestamp::from_nanos(0), |event| event.ts);
-
-    let log = EventLog::create(out, LogKind::Run)?;
-    let mut opening = Envelope::input(first_ts, Event::RunManifest(manifest(spec, range)));
-    log.append(&mut opening)?;
-    let sink = ReportingSink {
-        inner: LogSink::new(log, InputMode::ByReference),
-        report: ReportBuilder::new(&spec.capitals()),
+    let opening = Envelope::input(first_ts, Event::RunManifest(manifest(spec, range)));
+    let run = Run {
+        spec,
+        out,
+        opening,
+        mode: InputMode::ByReference,
+        range: Some(range),
+        total: last - first + 1,
+        progress,
+        settings,
     };
-    let mut journal =
-        Journal::new(actors, sink).map_err(|e| Failure::Failed(format!("run: {e}")))?;
+    run.over(data.range_decoded_ahead(first, last))
+}
 
-    let bar = progress_bar(last - first + 1, progress, "events");
-    let mut done = 0u64;
-    for event in data.range_decoded_ahead(first, last) {
-        journal
-            .process(event?)
-            .map_err(|e| Failure::Failed(format!("run: {e}")))?;
-        done += 1;
-        if done % PROGRESS_EVERY == 0 {
-            bar.set_position(done);
+/// Runs `spec` over the inputs a paper run's log recorded (`source`), in their order, writing a
+/// paper run log of its own at `out`: its manifest, each input again and what `spec` derives
+/// from them. It verifies and diffs like the run it came from.
+pub fn run_recorded(
+    spec: &RunSpec,
+    source: &EventLog,
+    out: &Path,
+    progress: bool,
+    settings: &Settings,
+) -> Result<Outcome, Failure> {
+    let opening = Envelope::input(
+        // As `charon run` writes it: no event time of its own, so reruns are identical.
+        Timestamp::from_nanos(0),
+        Event::RunManifest(crate::paper::manifest(&spec.bundle)),
+    );
+    let run = Run {
+        spec,
+        out,
+        opening,
+        mode: InputMode::Recorded,
+        range: None,
+        total: source.last_seq().saturating_sub(1),
+        progress,
+        settings,
+    };
+    // Every event after the manifest: the inputs are replayed, the derived ones only counted.
+    run.over(source.iter_from(2))
+}
+
+impl Outcome {
+    /// Where the inputs came from, for people: `45031 inputs (data log …, seqs 1..=45031)`.
+    pub fn inputs_text(&self) -> String {
+        match &self.range {
+            Some(range) => format!(
+                "{} inputs (data log {} seqs {}..={})",
+                self.inputs, range.log_id.0, range.first_seq, range.last_seq
+            ),
+            None => format!("{} inputs (recorded in the log)", self.inputs),
         }
     }
-    bar.finish_and_clear();
+}
 
-    let stats = journal.stats();
-    let sink = journal.into_sink();
-    let run_log = sink.inner.log();
-    run_log.sync_through(run_log.last_seq())?;
-    Ok(Outcome {
-        report: sink.report.finish_with(settings),
-        inputs: stats.inputs,
-        derived: stats.derived,
-        range,
-        config_hash: spec.bundle.hash(),
-    })
+/// One run's settings, shared by a backtest and a rerun of recorded inputs.
+struct Run<'a> {
+    spec: &'a RunSpec,
+    out: &'a Path,
+    /// The manifest event the run log opens with.
+    opening: Envelope,
+    /// `Recorded`: the events given are a run log's, whose derived events are skipped.
+    mode: InputMode,
+    range: Option<DataRange>,
+    /// Events expected, for the progress bar.
+    total: u64,
+    progress: bool,
+    settings: &'a Settings,
+}
+
+impl Run<'_> {
+    /// Runs over `events`: a data log's inputs, or (`mode` `Recorded`) a run log's events.
+    fn over(
+        mut self,
+        events: impl Iterator<Item = Result<Envelope, LogError>>,
+    ) -> Result<Outcome, Failure> {
+        if self.out.exists() {
+            return Err(Failure::BadInput(format!(
+                "{}: already exists; a run log is never overwritten",
+                self.out.display()
+            )));
+        }
+        let spec = self.spec;
+        let actors = build_actors(&spec.config, &spec.templates)
+            .map_err(|e| Failure::BadInput(format!("configuration: {e}")))?;
+        let log = EventLog::create(self.out, LogKind::Run)?;
+        log.append(&mut self.opening)?;
+        let sink = ReportingSink {
+            inner: LogSink::new(log, self.mode),
+            report: ReportBuilder::new(&spec.capitals()),
+        };
+        let mut journal =
+            Journal::new(actors, sink).map_err(|e| Failure::Failed(format!("run: {e}")))?;
+
+        let bar = progress_bar(self.total, self.progress, "events");
+        let mut done = 0u64;
+        let replaying = self.mode == InputMode::Recorded;
+        for event in events {
+            let event = event?;
+            done += 1;
+            if done % PROGRESS_EVERY == 0 {
+                bar.set_position(done);
+            }
+            if replaying && event.origin != Origin::Input {
+                continue;
+            }
+            journal
+                .process(event)
+                .map_err(|e| Failure::Failed(format!("run: {e}")))?;
+        }
+        bar.finish_and_clear();
+
+        let stats = journal.stats();
+        let sink = journal.into_sink();
+        let run_log = sink.inner.log();
+        run_log.sync_through(run_log.last_seq())?;
+        Ok(Outcome {
+            report: sink.report.finish_with(self.settings),
+            inputs: stats.inputs,
+            derived: stats.derived,
+            range: self.range,
+            config_hash: spec.bundle.hash(),
+        })
+    }
 }
 
 /// That `data` is a data log and seqs `first..=last` (from [`seq_range`]) hold inputs.
