@@ -278,16 +278,7 @@ fn a_restart_keeps_the_recorded_configuration() {
     assert!(first.status.success(), "{}", support::stderr(&first));
     server.join().unwrap();
 
-    let other = dir.path().join("other.toml");
-    let text = std::fs::read_to_string(&demo).unwrap();
-    std::fs::write(
-        &other,
-        text.replace(
-            "../strategies/",
-            &format!("{}/", arg(&repo("examples/strategies"))),
-        ) + "\n# changed\n",
-    )
-    .unwrap();
+    let other = support::demo_config(dir.path(), "other", |text| format!("{text}\n# changed\n"));
     let refused = charon(&[
         "run",
         "--config",
@@ -362,21 +353,7 @@ fn a_paper_runs_what_if_replays_its_recorded_inputs() {
     assert_eq!(identical.status.code(), Some(0), "{}", stdout(&identical));
 
     // A tighter BTC stop over the same recorded inputs.
-    let text = std::fs::read_to_string(repo("examples/bots/demo.toml")).unwrap();
-    let (stop_2, stop_1) = (
-        "exits = { stop_loss_pct = 2, take_profit_pct = 4",
-        "exits = { stop_loss_pct = 1, take_profit_pct = 4",
-    );
-    assert_eq!(text.matches(stop_2).count(), 1, "the demo's BTC stop moved");
-    let tight = dir.path().join("tight.toml");
-    std::fs::write(
-        &tight,
-        text.replace(stop_2, stop_1).replace(
-            "../strategies/",
-            &format!("{}/", arg(&repo("examples/strategies"))),
-        ),
-    )
-    .unwrap();
+    let tight = support::demo_config(dir.path(), "tight-config", support::tighter_stop);
     let (tighter, _) = what_if(&tight, "tight");
     let inputs = |log: &[Envelope]| -> Vec<Envelope> {
         log.iter()

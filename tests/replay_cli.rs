@@ -12,7 +12,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use support::charon;
+use support::{charon, demo_config, tighter_stop};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -226,34 +226,6 @@ fn every_example_configuration_backtests_and_verifies() {
 }
 
 // ---- What-if (`replay run`) and `replay diff` ----
-
-/// A copy of the demo's configuration (`bots/demo.toml`, `edit` applied to its text) and its
-/// templates (`strategies/`) under `dir/<name>/`, laid out as in `examples/`.
-fn demo_config(dir: &Path, name: &str, edit: impl Fn(&str) -> String) -> PathBuf {
-    let root = dir.join(name);
-    std::fs::create_dir_all(root.join("bots")).unwrap();
-    std::fs::create_dir_all(root.join("strategies")).unwrap();
-    for template in ["ema_cross.toml", "bollinger_reversion.toml"] {
-        std::fs::copy(
-            repo(&format!("examples/strategies/{template}")),
-            root.join("strategies").join(template),
-        )
-        .unwrap();
-    }
-    let config = root.join("bots/demo.toml");
-    let text = std::fs::read_to_string(repo("examples/bots/demo.toml")).unwrap();
-    std::fs::write(&config, edit(&text)).unwrap();
-    config
-}
-
-/// BTCUSDT's stop tightened from 2% to 1%.
-const STOP_2: &str = "exits = { stop_loss_pct = 2, take_profit_pct = 4";
-const STOP_1: &str = "exits = { stop_loss_pct = 1, take_profit_pct = 4";
-
-fn tighter_stop(text: &str) -> String {
-    assert_eq!(text.matches(STOP_2).count(), 1, "the demo's BTC stop moved");
-    text.replace(STOP_2, STOP_1)
-}
 
 /// XRPUSDT's funding gate made strict enough to block some entries (in November 2021, before
 /// any BTCUSDT bar: the tighter BTC stop leaves these blocks as they are).

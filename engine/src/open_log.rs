@@ -4,14 +4,12 @@
 //! for such a lock to go instead of failing at once, and says so.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use charon_events::{EventLog, LogError};
 
 /// How long a command waits for a log another process holds before reporting it in use.
 pub const COMMAND_PATIENCE: Duration = Duration::from_secs(5);
-
-const RETRY_EVERY: Duration = Duration::from_millis(50);
 
 /// A lock that goes within this is a process closing the log, not worth a line on stderr.
 const SAY_AFTER: Duration = Duration::from_millis(250);
@@ -22,25 +20,19 @@ pub fn open_existing(path: &Path) -> Result<EventLog, LogError> {
 }
 
 /// Opens the log at `path`, waiting up to `patience` for another process to let go; `command`
-/// names who waits in the one line printed when it does.
+/// names who waits in the one line printed when the wait lasts.
 pub fn open_within(path: &Path, patience: Duration, command: &str) -> Result<EventLog, LogError> {
-    let started = Instant::now();
-    let mut said = false;
-    loop {
-        match EventLog::open(path) {
-            Err(LogError::Locked { .. }) if started.elapsed() < patience => {
-                if !said && started.elapsed() >= SAY_AFTER {
-                    eprintln!(
-                        "{command}: {} is in use by another process; waiting up to {} s",
-                        path.display(),
-                        patience.as_secs()
-                    );
-                    said = true;
-                }
-                std::thread::sleep(RETRY_EVERY);
-            }
-            other => return other,
+    let quiet = SAY_AFTER.min(patience);
+    match EventLog::open_within(path, quiet) {
+        Err(LogError::Locked { .. }) if patience > quiet => {
+            eprintln!(
+                "{command}: {} is in use by another process; waiting up to {} s",
+                path.display(),
+                patience.as_secs()
+            );
+            EventLog::open_within(path, patience - quiet)
         }
+        other => other,
     }
 }
 
@@ -48,6 +40,7 @@ pub fn open_within(path: &Path, patience: Duration, command: &str) -> Result<Eve
 mod tests {
     use super::*;
     use charon_events::LogKind;
+    use std::time::Instant;
 
     #[test]
     fn a_log_held_past_the_patience_is_reported_in_use_after_waiting_it_out() {

@@ -13,12 +13,10 @@ use std::error::Error;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use charon_events::payload::market::{Aggressor, Trade};
-use charon_events::{
-    Envelope, Event, EventLog, LogError, LogKind, Price, Quantity, Seq, Symbol, Timestamp,
-};
+use charon_events::{Envelope, Event, EventLog, LogKind, Price, Quantity, Seq, Symbol, Timestamp};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -89,7 +87,10 @@ fn child_writer() -> TestResult {
     let seed = std::env::var(CHILD_SEED_ENV).map_or(Ok(0), |s| s.parse::<u64>())?;
     let mut rng = SplitMix64(seed);
     let log = if path.exists() {
-        open_when_unlocked(&path)?
+        // The parent verified it just before spawning this child, and the other log kind's
+        // test, on a parallel thread, may have forked a child of its own while that log was
+        // open: such a child shares sled's locked file until it execs.
+        EventLog::open_within(&path, Duration::from_secs(30))?
     } else {
         EventLog::create(&path, kind)?
     };
@@ -116,22 +117,6 @@ fn child_writer() -> TestResult {
         log.sync_through(last)?;
         writeln!(out, "{SYNCED}{last}")?;
         out.flush()?;
-    }
-}
-
-/// Opens the log the last child left. The parent verified it just before spawning this child,
-/// and the other log kind's test, on a parallel thread, may have forked a child of its own
-/// while that log was open: such a child shares sled's locked file until it execs, so the lock
-/// can outlive the parent's handle by a moment.
-fn open_when_unlocked(path: &Path) -> Result<EventLog, LogError> {
-    let started = Instant::now();
-    loop {
-        match EventLog::open(path) {
-            Err(LogError::Locked { .. }) if started.elapsed() < Duration::from_secs(30) => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            other => return other,
-        }
     }
 }
 

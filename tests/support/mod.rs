@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use charon_events::{Envelope, EventLog, LogError};
+use charon_events::{Envelope, EventLog};
 
 /// Runs the binary to completion, in a scratch directory of its own, so that nothing it
 /// writes by default (the demo's HTML report) lands in the source tree.
@@ -144,6 +144,34 @@ slippage_bps = 2
     (data, run, events)
 }
 
+/// A copy of the demo's configuration (`bots/demo.toml`, `edit` applied to its text) and its
+/// templates (`strategies/`) under `dir/<name>/`, laid out as in `examples/`.
+pub fn demo_config(dir: &Path, name: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let root = dir.join(name);
+    std::fs::create_dir_all(root.join("bots")).unwrap();
+    std::fs::create_dir_all(root.join("strategies")).unwrap();
+    for template in ["ema_cross.toml", "bollinger_reversion.toml"] {
+        std::fs::copy(
+            repo(&format!("examples/strategies/{template}")),
+            root.join("strategies").join(template),
+        )
+        .unwrap();
+    }
+    let config = root.join("bots/demo.toml");
+    let text = std::fs::read_to_string(repo("examples/bots/demo.toml")).unwrap();
+    std::fs::write(&config, edit(&text)).unwrap();
+    config
+}
+
+/// BTCUSDT's stop tightened from 2% to 1%.
+const STOP_2: &str = "exits = { stop_loss_pct = 2, take_profit_pct = 4";
+const STOP_1: &str = "exits = { stop_loss_pct = 1, take_profit_pct = 4";
+
+pub fn tighter_stop(text: &str) -> String {
+    assert_eq!(text.matches(STOP_2).count(), 1, "the demo's BTC stop moved");
+    text.replace(STOP_2, STOP_1)
+}
+
 /// How long a test waits for a log its own process just closed.
 const REOPEN_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -152,33 +180,22 @@ const REOPEN_PATIENCE: Duration = Duration::from_secs(30);
 /// log open holds a copy of sled's locked file until it execs, so a reopen can find the lock
 /// taken for a moment. Waits that out; a lock held for longer fails the test.
 pub fn open_log(path: &Path) -> EventLog {
-    when_unlocked(path, || match EventLog::open(path) {
-        Err(LogError::Locked { .. }) => None,
-        other => Some(other.unwrap()),
-    })
+    EventLog::open_within(path, REOPEN_PATIENCE).unwrap()
 }
 
 /// The raw sled database of the log at `path`, waiting as [`open_log`] does.
 pub fn open_store(path: &Path) -> sled::Db {
-    when_unlocked(path, || match sled::open(path) {
-        Err(sled::Error::Io(io)) if io.to_string().starts_with("could not acquire lock") => None,
-        other => Some(other.unwrap()),
-    })
-}
-
-fn when_unlocked<T>(path: &Path, mut open: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
     loop {
-        if let Some(opened) = open() {
-            return opened;
+        match sled::open(path) {
+            Err(sled::Error::Io(io))
+                if io.to_string().starts_with("could not acquire lock")
+                    && started.elapsed() < REOPEN_PATIENCE =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other.unwrap(),
         }
-        assert!(
-            started.elapsed() < REOPEN_PATIENCE,
-            "{} stayed locked for {} s",
-            path.display(),
-            REOPEN_PATIENCE.as_secs()
-        );
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

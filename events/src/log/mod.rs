@@ -25,6 +25,7 @@ mod tail;
 use std::fs;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -168,6 +169,22 @@ impl EventLog {
         let staging = create::stage(path, &meta, layout)?;
         create::commit(&staging, path)?;
         Self::open(path)
+    }
+
+    /// [`EventLog::open`], waiting up to `patience` while another process has the log: one
+    /// closing it, or a child it forked a moment ago (which shares sled's locked file until it
+    /// execs). A lock held longer is [`LogError::Locked`].
+    pub fn open_within(path: impl AsRef<Path>, patience: Duration) -> Result<Self, LogError> {
+        const RETRY_EVERY: Duration = Duration::from_millis(10);
+        let started = Instant::now();
+        loop {
+            match Self::open(path.as_ref()) {
+                Err(LogError::Locked { .. }) if started.elapsed() < patience => {
+                    std::thread::sleep(RETRY_EVERY.min(patience));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Opens an existing log, recovering its last seq.

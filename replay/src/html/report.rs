@@ -13,7 +13,7 @@ use super::chart::{self, Chart, Marker, Series, Unit};
 use super::{escape, page, utc_time, Cell, Table};
 use crate::report::{BotReport, Report};
 use crate::statistics::table::{duration, rows};
-use crate::statistics::{RunStatistics, Statistics};
+use crate::statistics::{BotStatistics, RunStatistics, Statistics};
 
 /// What the page says about the run besides the report: a title, `(label, value)` lines
 /// (the run log, the data log and span, the configuration's hash, ...) and, for a run cut in
@@ -219,10 +219,16 @@ fn statistics_table(id: String, columns: &[(String, &Statistics)]) -> Table {
     }
 }
 
+fn bot_in<'a>(run: &'a RunStatistics, bot: &BotReport) -> Option<&'a BotStatistics> {
+    run.bots.iter().find(|b| b.bot == bot.bot)
+}
+
 /// The bot and each of its pairs in and out of sample, side by side.
 fn split_section(body: &mut String, split: &SampleSplit, bot: &BotReport, id: &str) {
-    let find = |run: &'_ RunStatistics| run.bots.iter().find(|b| b.bot == bot.bot).cloned();
-    let (Some(inside), Some(outside)) = (find(&split.in_sample), find(&split.out_of_sample)) else {
+    let (Some(inside), Some(outside)) = (
+        bot_in(&split.in_sample, bot),
+        bot_in(&split.out_of_sample, bot),
+    ) else {
         return;
     };
     let _ = write!(
