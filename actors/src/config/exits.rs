@@ -7,7 +7,7 @@ use charon_events::payload::market::Interval;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::validate::Invalid;
+use super::invalid::Invalid;
 
 /// The chandelier exit's ATR period when `chandelier_atr_period` is not given.
 pub const DEFAULT_CHANDELIER_ATR_PERIOD: usize = 22;

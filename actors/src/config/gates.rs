@@ -10,7 +10,7 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::validate::Invalid;
+use super::invalid::Invalid;
 use crate::gates::VolatilityRegime;
 
 /// The largest `volatility_regime.lookback`: the percentile keeps that many values in a sorted

@@ -7,6 +7,7 @@
 mod bot;
 mod exits;
 mod gates;
+mod invalid;
 mod risk;
 mod simulation;
 mod template;
@@ -15,7 +16,8 @@ mod validate;
 pub use bot::{AddOnConfig, BotConfig, Config, MarketKind, PairConfig, PerTrade, SizingConfig};
 pub use exits::ExitConfig;
 pub use gates::GatesConfig;
+pub use invalid::Invalid;
 pub use risk::RiskConfig;
 pub use simulation::{FillAt, Profile, ProfileConflict, ProfileSettings, SimulationConfig};
 pub use template::{RuleSet, StrategyTemplate};
-pub use validate::{validate, Invalid};
+pub use validate::validate;

@@ -7,7 +7,7 @@ use charon_events::payload::market::Interval;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
-use super::validate::Invalid;
+use super::invalid::Invalid;
 
 #[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,15 +8,9 @@ use charon_events::payload::market::Interval;
 use rust_decimal::Decimal;
 
 use super::bot::{BotConfig, Config, MarketKind, PairConfig, PerTrade};
+use super::invalid::Invalid;
 use super::simulation::SimulationConfig;
 use crate::exchange::{GapFill, TrailingUpdate};
-
-/// A problem with one field. `path` is like `bot[0].pair[1].exits.stop_loss_pct`.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub path: String,
-    pub message: String,
-}
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Checker {

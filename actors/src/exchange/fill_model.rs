@@ -37,16 +37,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::exact::{self, Inexact};
 use super::intrabar::Intrabar;
-
-/// Decimal places a computed price (slippage, stop and target levels) is rounded to. Venues
-/// trade on a tick grid; without the instrument's tick size, 8 places keeps every fill value
-/// (price·qty, both ≤ 8 places) within 16 places, far inside `Decimal`'s 28 digits.
-pub const PRICE_DP: u32 = 8;
-
-/// Decimal places fees are booked at: Binance reports commissions to 8 places. Without it,
-/// cash would gather the digits of every price·qty·rate until a sum no longer fitted a
-/// `Decimal` exactly.
-pub const FEE_DP: u32 = 8;
+use super::precision::{FEE_DP, PRICE_DP};
 
 /// One basis point, 0.0001.
 const BASIS_POINT: Decimal = Decimal::from_parts(1, 0, 0, false, 4);
@@ -74,13 +65,6 @@ impl FillTiming {
             FillTiming::SameBarClose => Some(decision_bar.close),
         }
     }
-}
-
-/// Which exit rule filled inside a bar.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExitKind {
-    StopLoss,
-    TakeProfit,
 }
 
 /// Why a fill model was refused or a price could not be computed.

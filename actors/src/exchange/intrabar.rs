@@ -37,7 +37,14 @@ use charon_events::payload::order::PositionSide;
 use charon_events::{Price, Rate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::fill_model::{ExitKind, PRICE_DP};
+use super::precision::PRICE_DP;
+
+/// Which exit rule filled inside a bar.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitKind {
+    StopLoss,
+    TakeProfit,
+}
 
 /// Where a level fills when the bar opens beyond it.
 #[derive(

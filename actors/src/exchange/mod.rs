@@ -8,6 +8,7 @@ pub mod account;
 pub mod exact;
 pub mod fill_model;
 pub mod intrabar;
+pub mod precision;
 pub mod simulator;
 
 #[cfg(test)]
@@ -18,8 +19,10 @@ pub use account::{
     Valuation, AVG_ENTRY_DP, DEFAULT_MAINTENANCE_MARGIN_RATE, FUNDING_DP, MARGIN_DP,
 };
 pub use exact::Inexact;
-pub use fill_model::{ExitKind, FillModel, FillModelError, FillTiming, FEE_DP};
+pub use fill_model::{FillModel, FillModelError, FillTiming};
 pub use intrabar::{
-    roi_target, ExitLevels, GapFill, Intrabar, IntrabarOrder, TakeProfitAt, TrailingUpdate,
+    roi_target, ExitKind, ExitLevels, GapFill, Intrabar, IntrabarOrder, TakeProfitAt,
+    TrailingUpdate,
 };
+pub use precision::{FEE_DP, PRICE_DP};
 pub use simulator::SimulatedExchange;

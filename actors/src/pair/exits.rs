@@ -73,7 +73,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::config::ExitConfig;
-use crate::exchange::fill_model::PRICE_DP;
+use crate::exchange::precision::PRICE_DP;
 use crate::exchange::{roi_target, TakeProfitAt};
 use crate::indicators::{Atr, Candle, Indicator};
 

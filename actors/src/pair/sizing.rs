@@ -8,7 +8,7 @@ use charon_events::{Money, Price, Quantity};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::config::PerTrade;
-use crate::exchange::fill_model::PRICE_DP;
+use crate::exchange::precision::PRICE_DP;
 
 /// Decimal places an order quantity is rounded down to (Binance's finest lot step is 1e-8).
 pub const QTY_DP: u32 = 8;
