@@ -176,6 +176,7 @@ pub fn manifest(bundle: &Bundle) -> RunManifest {
         config_toml: bundle.to_toml(),
         data: None,
         seed: 0,
+        data_path: None,
     }
 }
 

@@ -5,7 +5,6 @@
 pub mod codec;
 pub mod envelope;
 pub mod event;
-mod fast_decode;
 pub mod ids;
 pub mod log;
 pub mod money;

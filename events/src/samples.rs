@@ -622,6 +622,7 @@ fn unnumbered(kind: EventKind) -> Envelope {
                     last_seq: seq_of(EventKind::Bar),
                 }),
                 seed: 42,
+                data_path: Some("/var/lib/charon/data/binance".into()),
             }),
         ),
     }

@@ -710,9 +710,10 @@ fn arb_event_of(kind: EventKind) -> BoxedStrategy<Event> {
             (arb_text(), arb_text(), arb_text()),
             prop::option::of(arb_data_range()),
             any::<u64>(),
+            prop::option::of(arb_text()),
         )
             .prop_map(
-                |(mode, (binary_version, config_hash, config_toml), data, seed)| {
+                |(mode, (binary_version, config_hash, config_toml), data, seed, data_path)| {
                     Event::RunManifest(RunManifest {
                         mode,
                         binary_version,
@@ -720,6 +721,7 @@ fn arb_event_of(kind: EventKind) -> BoxedStrategy<Event> {
                         config_toml,
                         data,
                         seed,
+                        data_path,
                     })
                 },
             )

@@ -1,24 +1,24 @@
-//! Golden logs: files written once by a format-v1 encoder and checked in, which every later
-//! build must still read, whatever the current `FORMAT_VERSION`.
+//! Golden logs: files written once by the encoder of each format version and checked in,
+//! which every later build must still read, whatever the current `FORMAT_VERSION`.
 //!
-//! `golden/v1.records` holds one sample of every kind that existed in v1
+//! `golden/vN.records` holds one sample of every kind that existed in version N
 //! (`charon_events::samples::one_of_each()` at the time), as repeated
 //! `[seq: u64 LE][len: u32 LE][len bytes: the framed record, as encode_record made it]`,
-//! to the end of the file. `golden/v1.block` holds one data-log block:
+//! to the end of the file. `golden/vN.block` holds one data-log block:
 //! `[first_seq: u64 LE][the block, as BlockWriter::encode made it]`, with the trade, book
-//! ticker and bar samples (seqs 1..=3). `golden/v1.jsonl` holds the serde JSON of each record's
+//! ticker and bar samples (seqs 1..=3). `golden/vN.jsonl` holds the serde JSON of each record's
 //! envelope, one per line, in file order. `golden/README.md` says the same for readers who
 //! never open this file.
 //!
-//! `golden_v1_stays_readable` decodes the files with today's decoder and compares the JSON.
-//! `write_golden_v1` (ignored; needs `CHARON_WRITE_GOLDEN=1`) wrote them and is kept to show
+//! `golden_vN_stays_readable` decodes the files with today's decoder and compares the JSON.
+//! `write_golden_vN` (ignored; needs `CHARON_WRITE_GOLDEN=1`) wrote them and is kept to show
 //! how; never rerun it once the format has moved on.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use charon_events::codec::{
-    decode_body, decode_record, encode_record, BlockReader, BlockWriter, FORMAT_VERSION,
+    decode_body_of, decode_record, encode_record, BlockReader, BlockWriter, FORMAT_VERSION,
 };
 use charon_events::samples;
 use charon_events::{Envelope, EventKind, Seq};
@@ -62,10 +62,10 @@ fn json(env: &Envelope) -> String {
     serde_json::to_string(env).unwrap()
 }
 
-#[test]
-fn golden_v1_stays_readable() {
-    let records_file = read("v1.records");
-    let lines = String::from_utf8(read("v1.jsonl")).unwrap();
+/// Reads golden files `vN.*` back with today's decoder.
+fn golden_stays_readable(version: &str) {
+    let records_file = read(&format!("{version}.records"));
+    let lines = String::from_utf8(read(&format!("{version}.jsonl"))).unwrap();
     let lines: Vec<&str> = lines.lines().collect();
 
     let records = split_records(&records_file);
@@ -73,21 +73,22 @@ fn golden_v1_stays_readable() {
     let mut decoded = Vec::new();
     for (&(seq, bytes), line) in records.iter().zip(&lines) {
         let env = decode_record(seq, bytes)
-            .unwrap_or_else(|e| panic!("v1 record {seq} no longer decodes: {e}"));
+            .unwrap_or_else(|e| panic!("{version} record {seq} no longer decodes: {e}"));
         assert_eq!(env.seq, seq);
         assert_eq!(
             json(&env),
             *line,
-            "v1 record {seq} decodes to something else"
+            "{version} record {seq} decodes to something else"
         );
         decoded.push(env);
     }
 
-    // Every v1 kind, once each, in the order v1 declared them (variants are never reordered).
+    // Every kind of that version, once each, in the order it declared them (variants are never
+    // reordered).
     let kinds: Vec<EventKind> = decoded.iter().map(|env| env.payload.kind()).collect();
     assert!(
         kinds.len() <= EventKind::ALL.len(),
-        "more v1 kinds than this build knows"
+        "more {version} kinds than this build knows"
     );
     assert_eq!(kinds, EventKind::ALL[..kinds.len()]);
     let seqs: Vec<Seq> = decoded.iter().map(|env| env.seq).collect();
@@ -95,20 +96,20 @@ fn golden_v1_stays_readable() {
 
     let lines_by_seq: HashMap<Seq, &str> =
         seqs.iter().copied().zip(lines.iter().copied()).collect();
-    let block_file = read("v1.block");
-    assert!(block_file.len() > 8, "v1.block is too short");
+    let block_file = read(&format!("{version}.block"));
+    assert!(block_file.len() > 8, "{version}.block is too short");
     let first_seq = u64::from_le_bytes(block_file[..8].try_into().unwrap());
     let reader = BlockReader::open(first_seq, &block_file[8..])
-        .unwrap_or_else(|e| panic!("v1 block no longer opens: {e}"));
+        .unwrap_or_else(|e| panic!("{version} block no longer opens: {e}"));
     assert_eq!(
         reader.count(),
         3,
-        "the v1 block holds the trade, book ticker and bar samples"
+        "the {version} block holds the trade, book ticker and bar samples"
     );
     for item in reader.bodies() {
-        let (seq, body) = item.unwrap_or_else(|e| panic!("v1 block entry unreadable: {e}"));
-        let env = decode_body(seq, body)
-            .unwrap_or_else(|e| panic!("v1 block entry {seq} no longer decodes: {e}"));
+        let (seq, body) = item.unwrap_or_else(|e| panic!("{version} block entry unreadable: {e}"));
+        let env = decode_body_of(reader.version(), seq, body)
+            .unwrap_or_else(|e| panic!("{version} block entry {seq} no longer decodes: {e}"));
         assert_eq!(
             Some(&json(&env).as_str()),
             lines_by_seq.get(&seq),
@@ -119,18 +120,29 @@ fn golden_v1_stays_readable() {
 }
 
 #[test]
-#[ignore = "rewrites the checked-in golden files; run with CHARON_WRITE_GOLDEN=1"]
-fn write_golden_v1() {
+fn golden_v1_stays_readable() {
+    golden_stays_readable("v1");
+}
+
+#[test]
+fn golden_v2_stays_readable() {
+    golden_stays_readable("v2");
+}
+
+/// Writes golden files `v{version}.*` with today's encoder, which must be that version's.
+fn write_golden(version: u8) {
+    let name = format!("write_golden_v{version}");
     if std::env::var(WRITE_ENV).as_deref() != Ok("1") {
         panic!(
-            "write_golden_v1 overwrites events/tests/golden/v1.*, which must stay as a v1 \
-             encoder wrote them. To write them deliberately, run\n    \
-             {WRITE_ENV}=1 cargo test -p charon-events --test golden -- --ignored write_golden_v1"
+            "{name} overwrites events/tests/golden/v{version}.*, which must stay as a \
+             v{version} encoder wrote them. To write them deliberately, run\n    \
+             {WRITE_ENV}=1 cargo test -p charon-events --test golden -- --ignored {name}"
         );
     }
     assert_eq!(
-        FORMAT_VERSION, 1,
-        "only a format-v1 encoder may write the v1 golden files: add a v{FORMAT_VERSION} writer"
+        FORMAT_VERSION, version,
+        "only a format-v{version} encoder may write the v{version} golden files: add a \
+         v{FORMAT_VERSION} writer"
     );
 
     let samples = samples::one_of_each();
@@ -160,7 +172,19 @@ fn write_golden_v1() {
 
     let dir = golden_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("v1.records"), records).unwrap();
-    std::fs::write(dir.join("v1.block"), block).unwrap();
-    std::fs::write(dir.join("v1.jsonl"), jsonl).unwrap();
+    std::fs::write(dir.join(format!("v{version}.records")), records).unwrap();
+    std::fs::write(dir.join(format!("v{version}.block")), block).unwrap();
+    std::fs::write(dir.join(format!("v{version}.jsonl")), jsonl).unwrap();
+}
+
+#[test]
+#[ignore = "rewrites the checked-in golden files; run with CHARON_WRITE_GOLDEN=1"]
+fn write_golden_v1() {
+    write_golden(1);
+}
+
+#[test]
+#[ignore = "rewrites the checked-in golden files; run with CHARON_WRITE_GOLDEN=1"]
+fn write_golden_v2() {
+    write_golden(2);
 }

@@ -74,8 +74,8 @@ impl EventSink for Numbering {
     }
 }
 
-/// The manifest that opens a backtest's run log.
-pub fn manifest(spec: &RunSpec, range: DataRange) -> RunManifest {
+/// The manifest that opens a backtest's run log over `range` of the data log at `data_path`.
+pub fn manifest(spec: &RunSpec, range: DataRange, data_path: &Path) -> RunManifest {
     RunManifest {
         mode: ExecutionMode::Backtest,
         binary_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -83,6 +83,10 @@ pub fn manifest(spec: &RunSpec, range: DataRange) -> RunManifest {
         config_toml: spec.bundle.to_toml(),
         data: Some(range),
         seed: 0,
+        data_path: data_path
+            .canonicalize()
+            .ok()
+            .and_then(|path| path.to_str().map(String::from)),
     }
 }
 
@@ -107,7 +111,10 @@ pub fn run(
     let first_ts = data
         .get(first)?
         .map_or(Timestamp::from_nanos(0), |event| event.ts);
-    let opening = Envelope::input(first_ts, Event::RunManifest(manifest(spec, range)));
+    let opening = Envelope::input(
+        first_ts,
+        Event::RunManifest(manifest(spec, range, data.path())),
+    );
     let run = Run {
         spec,
         out,

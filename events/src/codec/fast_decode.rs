@@ -3,10 +3,14 @@
 //! standard wire format (varint integers, zigzag for signed, `u8` tags for `Option` and `bool`,
 //! `u32` varint enum indices) and builds the envelope in place, instead of threading large
 //! `Result`s through bincode's generic layers, which costs several times the decoding itself.
-//! Every other payload is handed to bincode. The codec's property tests hold the two paths to
-//! the same answers.
+//! Every other payload is handed to bincode, or to [`super::legacy`] when an older format
+//! version wrote it differently. The codec's property tests hold the two paths to the same
+//! answers.
 
-use crate::codec::CodecError;
+use super::error::CodecError;
+use super::legacy;
+use super::version::FORMAT_VERSION;
+use super::wire::wire_config;
 use crate::envelope::{Envelope, Origin};
 use crate::event::Event;
 use crate::ids::{ActorId, BotId, Seq, ShortName, Symbol, Timestamp, Venue};
@@ -113,20 +117,20 @@ impl Cursor<'_> {
     }
 }
 
-/// Decodes a record body (see `codec::decode_body`).
+/// Decodes a record body that format `version` wrote (see `codec::decode_body_of`).
 #[inline]
-pub(crate) fn decode_body(seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError> {
+pub(crate) fn decode_body(version: u8, seq: Seq, bytes: &[u8]) -> Result<Envelope, CodecError> {
     let mut cur = Cursor {
         bytes,
         pos: 0,
         failure: None,
     };
-    decode_envelope(seq, &mut cur)
+    decode_envelope(version, seq, &mut cur)
         .map_err(|Malformed| cur.failure.take().expect("a failed read records why"))
 }
 
 #[inline(always)]
-fn decode_envelope(seq: Seq, cur: &mut Cursor<'_>) -> Result<Envelope, Malformed> {
+fn decode_envelope(version: u8, seq: Seq, cur: &mut Cursor<'_>) -> Result<Envelope, Malformed> {
     let bytes = cur.bytes;
     let ts = cur.timestamp()?;
     let origin = match cur.tag()? {
@@ -213,11 +217,18 @@ fn decode_envelope(seq: Seq, cur: &mut Cursor<'_>) -> Result<Envelope, Malformed
                 None
             },
         }),
-        _ => {
-            let rest = &bytes[payload_at..];
-            match bincode::decode_from_slice::<Event, _>(rest, crate::codec::wire_config()) {
-                Ok((payload, used)) => {
-                    cur.pos = payload_at + used;
+        tag => {
+            let older = (version != FORMAT_VERSION)
+                .then(|| legacy::decode_payload(version, tag, &bytes[cur.pos..]))
+                .flatten();
+            let decoded = match older {
+                Some(decoded) => decoded.map(|(payload, used)| (payload, cur.pos + used)),
+                None => bincode::decode_from_slice::<Event, _>(&bytes[payload_at..], wire_config())
+                    .map(|(payload, used)| (payload, payload_at + used)),
+            };
+            match decoded {
+                Ok((payload, end)) => {
+                    cur.pos = end;
                     payload
                 }
                 Err(e) => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sled::IVec;
 
-use crate::codec::{decode_body, take_entry, verify_record, BlockReader, CodecError};
+use crate::codec::{decode_body_of, take_entry, verify_record, BlockReader, CodecError};
 use crate::envelope::Envelope;
 use crate::ids::Seq;
 use crate::log::readahead::BlockSource;
@@ -17,6 +17,8 @@ use crate::log::{seq_of_key, Layout, LogError};
 #[derive(Clone, Debug)]
 pub struct StoredBody {
     pub seq: Seq,
+    /// The format version that wrote the body.
+    pub version: u8,
     bytes: IVec,
     start: usize,
     end: usize,
@@ -28,8 +30,18 @@ impl StoredBody {
     }
 
     pub fn decode(&self) -> Result<Envelope, CodecError> {
-        decode_body(self.seq, self.body())
+        decode_body_of(self.version, self.seq, self.body())
     }
+}
+
+/// A block being walked: its bytes, the next entry's offset within them, the seq of that
+/// entry and how many entries are left.
+struct WalkedBlock {
+    version: u8,
+    bytes: IVec,
+    pos: usize,
+    next_seq: Seq,
+    remaining: u32,
 }
 
 /// Yields the [`StoredBody`] of each seq of a range in order; an error ends it.
@@ -37,9 +49,8 @@ pub struct BodyIter {
     path: Arc<Path>,
     source: BlockSource,
     layout: Layout,
-    /// The block being walked (block layout): its bytes, the next entry's offset within
-    /// them, the seq of that entry and how many entries are left.
-    block: Option<(IVec, usize, Seq, u32)>,
+    /// The block being walked (block layout).
+    block: Option<WalkedBlock>,
     previous: Seq,
     to: Seq,
     done: bool,
@@ -84,13 +95,13 @@ impl BodyIter {
 
     fn next_body(&mut self) -> Option<Result<StoredBody, LogError>> {
         loop {
-            if let Some((bytes, pos, seq, remaining)) = self.block.as_mut().filter(|b| b.3 > 0) {
-                let at = *seq;
+            if let Some(block) = self.block.as_mut().filter(|b| b.remaining > 0) {
+                let at = block.next_seq;
                 // The entries run to the block's end, so a cursor over all of its bytes
                 // (starting at the entries' offset) reads them as it would the entries alone.
-                let entry = take_entry(bytes, pos).map(|body| body.len());
-                *seq += 1;
-                *remaining -= 1;
+                let entry = take_entry(&block.bytes, &mut block.pos).map(|body| body.len());
+                block.next_seq += 1;
+                block.remaining -= 1;
                 match entry {
                     Err(source) => {
                         let path = self.path.to_path_buf();
@@ -104,9 +115,10 @@ impl BodyIter {
                     Ok(len) => {
                         return Some(Ok(StoredBody {
                             seq: at,
-                            bytes: bytes.clone(),
-                            start: *pos - len,
-                            end: *pos,
+                            version: block.version,
+                            bytes: block.bytes.clone(),
+                            start: block.pos - len,
+                            end: block.pos,
                         }));
                     }
                 }
@@ -125,11 +137,12 @@ impl BodyIter {
                     return self.fail(gap);
                 }
                 return match verify_record(first, &bytes) {
-                    Ok(body) => {
+                    Ok((version, body)) => {
                         let start = bytes.len() - body.len();
                         let end = bytes.len();
                         Some(Ok(StoredBody {
                             seq: first,
+                            version,
                             bytes,
                             start,
                             end,
@@ -146,7 +159,7 @@ impl BodyIter {
                 };
             }
             let expected = match &self.block {
-                Some((_, _, next, _)) => *next,
+                Some(block) => block.next_seq,
                 None if first <= self.previous + 1 => first,
                 None => self.previous + 1,
             };
@@ -154,8 +167,8 @@ impl BodyIter {
                 let gap = self.gap(first);
                 return self.fail(gap);
             }
-            let (count, offset) = match BlockReader::open(first, &bytes) {
-                Ok(reader) => (reader.count(), reader.entries_offset()),
+            let (version, count, offset) = match BlockReader::open(first, &bytes) {
+                Ok(reader) => (reader.version(), reader.count(), reader.entries_offset()),
                 Err(source) => {
                     let path = self.path.to_path_buf();
                     return self.fail(LogError::CorruptBlock {
@@ -165,7 +178,13 @@ impl BodyIter {
                     });
                 }
             };
-            self.block = Some((bytes, offset, first, count));
+            self.block = Some(WalkedBlock {
+                version,
+                bytes,
+                pos: offset,
+                next_seq: first,
+                remaining: count,
+            });
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::codec::{decode_body, decode_record, take_entry, BlockReader};
+use crate::codec::{decode_body_of, decode_record, take_entry, BlockReader};
 use crate::envelope::Envelope;
 use crate::ids::Seq;
 use crate::log::readahead::BlockSource;
@@ -29,6 +29,8 @@ enum Layout {
 }
 
 struct OpenBlock {
+    /// The format version that wrote the block.
+    version: u8,
     bytes: sled::IVec,
     entries_at: usize,
     pos: usize,
@@ -129,7 +131,7 @@ impl LogIter {
                 let entries = &block.bytes[block.entries_at..];
                 let decoded = take_entry(entries, &mut block.pos).and_then(|body| {
                     if seq > self.previous {
-                        decode_body(seq, body).map(Some)
+                        decode_body_of(block.version, seq, body).map(Some)
                     } else {
                         Ok(None) // before the range's start, inside the first block
                     }
@@ -188,8 +190,10 @@ impl LogIter {
                 };
                 return self.fail(gap);
             }
-            let (count, entries_at) = (reader.count(), reader.entries_offset());
+            let (version, count, entries_at) =
+                (reader.version(), reader.count(), reader.entries_offset());
             *current = Some(OpenBlock {
+                version,
                 bytes,
                 entries_at,
                 pos: 0,

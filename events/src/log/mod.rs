@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::codec::{encode_record, BlockReader, BlockWriter, CodecError};
+use crate::codec::{encode_record, BlockReader, BlockWriter, CodecError, FORMAT_VERSION};
 use crate::envelope::Envelope;
 use crate::ids::Seq;
 use durability::Durability;
@@ -225,7 +225,7 @@ impl EventLog {
                 return Err(LogError::NewerFormat {
                     path: path.to_path_buf(),
                     found,
-                    supported: crate::codec::FORMAT_VERSION,
+                    supported: FORMAT_VERSION,
                 })
             }
             Err(reason) => {
@@ -608,7 +608,9 @@ fn recover_tail(
     };
     let reader = BlockReader::open(last_key, &bytes).map_err(corrupt)?;
     let next_seq = last_key + u64::from(reader.count());
-    if reader.entries_len() >= BLOCK_TARGET_BYTES {
+    // A block an older format wrote stays as it is: its bodies are in that version, and its
+    // version byte speaks for all of them. New events start a block of their own.
+    if reader.entries_len() >= BLOCK_TARGET_BYTES || reader.version() != FORMAT_VERSION {
         return Ok((next_seq, None));
     }
     let block = BlockWriter::reopen(&reader).map_err(corrupt)?;
@@ -632,3 +634,5 @@ pub fn dir_size(path: &Path) -> std::io::Result<u64> {
 
 #[cfg(test)]
 mod legacy_tests;
+#[cfg(test)]
+mod version_tests;

@@ -33,4 +33,9 @@ pub struct RunManifest {
     /// Inputs by reference (backtests); `None` when inputs are recorded in the run log itself.
     pub data: Option<DataRange>,
     pub seed: u64,
+    /// Where the data log of `data` was when the run was written (an absolute path), so that
+    /// replay finds it without being told; its id is still checked. `None` for runs that record
+    /// their inputs, for a path that is not UTF-8, and in manifests of format version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_path: Option<String>,
 }
