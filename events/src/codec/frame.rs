@@ -3,10 +3,21 @@
 
 use super::body::{decode_body_of, encode_body};
 use super::error::CodecError;
-use super::version::{check_version, FORMAT_VERSION};
+use super::version::{FORMAT_VERSION, OLDEST_READABLE_VERSION};
 use super::wire::HEADER_LEN;
 use crate::envelope::Envelope;
 use crate::ids::Seq;
+
+/// That a record or block written in `version` can be read by this build.
+fn check_version(version: u8) -> Result<(), CodecError> {
+    if version > FORMAT_VERSION {
+        Err(CodecError::NewerVersion { found: version })
+    } else if version < OLDEST_READABLE_VERSION {
+        Err(CodecError::UnknownVersion { found: version })
+    } else {
+        Ok(())
+    }
+}
 
 fn checksum(seq: Seq, version: u8, rest: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();

@@ -6,3 +6,4 @@ pub mod manifest;
 pub mod market;
 pub mod order;
 pub mod risk;
+pub mod side;

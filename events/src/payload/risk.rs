@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::Timestamp;
 use crate::money::{Money, Num};
-use crate::payload::order::PositionSide;
+use crate::payload::side::PositionSide;
 
 /// Every rule that can block, close, pause or warn, across the three risk layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
