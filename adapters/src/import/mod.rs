@@ -5,6 +5,7 @@
 
 mod binance_csv;
 mod binance_ws;
+pub mod data_log;
 mod freqtrade;
 mod table;
 pub mod time;
