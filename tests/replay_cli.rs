@@ -103,10 +103,24 @@ fn an_altered_fill_fails_at_its_seq_with_both_versions() {
 #[test]
 fn a_backtest_needs_its_own_data_log() {
     let dir = tempfile::tempdir().unwrap();
-    let (run, _) = demo(dir.path());
+    let (run, data) = demo(dir.path());
+    // Where the manifest recorded it, the data log is found without being named.
+    let found = charon(&["replay", "verify", arg(&run)]);
+    assert!(found.status.success(), "{}", text(&found.stderr));
+    assert!(text(&found.stdout).contains("re-derived identically"));
+    // Moved, it must be named, and then it is found by its id wherever it is.
+    let moved = dir.path().join("moved.data");
+    std::fs::rename(&data, &moved).unwrap();
     let missing = charon(&["replay", "verify", arg(&run)]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("--data"));
+    assert!(
+        text(&missing.stderr).contains(&format!("no longer at {}", data.display())),
+        "{}",
+        text(&missing.stderr)
+    );
+    let named = charon(&["replay", "verify", arg(&run), "--data", arg(&moved)]);
+    assert!(named.status.success(), "{}", text(&named.stderr));
 
     // Another data log (a different id) is refused, not replayed.
     let other = dir.path().join("other.data");
@@ -757,7 +771,11 @@ fn what_if_and_diff_refuse_bad_input_with_exit_2() {
     };
     let out = dir.path().join("new.run");
 
-    // A backtest's inputs need its data log, and only its own.
+    // A backtest's inputs need its data log, and only its own: moved from where the run
+    // recorded it, it must be named.
+    let moved = dir.path().join("moved.data");
+    std::fs::rename(&data, &moved).unwrap();
+    let data = moved;
     let missing = what_if(&out, &config, &[]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("pass it with --data"));

@@ -1,5 +1,5 @@
-//! A market feed over TCP: `charon feed` serves a recorded data log to a paper run in another
-//! process, and [`FeedClient`] is how the run reads it. The protocol is small on purpose,
+//! A market feed over TCP: [`FeedServer`] (`charon feed`) serves a recorded data log to a
+//! paper run in another process, and [`FeedClient`] is how the run reads it. The protocol is small on purpose,
 //! and it is what lets a killed run pick up exactly where its log ends:
 //!
 //! - the client connects and sends one line, `RESUME <n>\n`, where `n` is how many of the
@@ -14,65 +14,91 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 
 use charon_events::codec::{decode_record, encode_record};
-use charon_events::{Envelope, EventLog, LogKind};
-use clap::Args;
-
-use crate::failure::Failure;
-use crate::open_log::open_existing;
+use charon_events::{Envelope, EventLog};
 
 /// The longest frame a client accepts: far above any event's record.
 const MAX_FRAME: u32 = 1 << 20;
 
-#[derive(Debug, Args)]
-pub struct FeedArgs {
-    /// The data log to serve.
-    pub data: PathBuf,
-    /// Where to listen, e.g. `127.0.0.1:7400` (port 0: any free port). The address is printed
-    /// as `listening on ADDR` once the feed accepts connections.
-    #[arg(long, default_value = "127.0.0.1:7400")]
-    pub listen: String,
-    /// Serve this many connections, then exit (default: until stopped).
-    #[arg(long)]
-    pub connections: Option<u64>,
+/// What stops a feed or its client.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the listening address: {0}")]
+    Address(#[source] std::io::Error),
+    #[error("cannot reach the feed at {address}: {source}")]
+    Unreachable {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the feed at {address}: {source}")]
+    Request {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The connection ended without the end frame (the run stops, and its restart resumes
+    /// from its log).
+    #[error("the feed connection: {0}")]
+    Lost(#[source] std::io::Error),
+    #[error("the feed sent a frame of {0} bytes: not the charon feed protocol")]
+    Oversized(u32),
 }
 
-/// `charon feed`: serves the data log to one client after another.
-pub fn run(args: FeedArgs) -> Result<(), Failure> {
-    let data = open_existing(&args.data)?;
-    if data.kind() != LogKind::Data {
-        return Err(Failure::BadInput(format!(
-            "{}: a {:?} log, not a data log",
-            args.data.display(),
-            data.kind()
-        )));
+impl FeedError {
+    /// Whether the input is at fault (an address that cannot be listened on: exit 2).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, FeedError::Listen { .. })
     }
-    let listener = TcpListener::bind(&args.listen)
-        .map_err(|e| Failure::BadInput(format!("cannot listen on {}: {e}", args.listen)))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Failure::Failed(format!("the listening address: {e}")))?;
-    outln!("listening on {address}");
-    std::io::stdout()
-        .flush()
-        .map_err(|e| Failure::Failed(format!("stdout: {e}")))?;
-    for (served, stream) in (1u64..).zip(listener.incoming()) {
-        // A client that went away mid-stream (a killed run) is the normal case: serve the next.
-        match stream {
-            Ok(stream) => {
-                if let Err(error) = serve(&data, stream) {
-                    eprintln!("charon feed: a client left: {error}");
+}
+
+/// A feed bound to its address, ready to serve.
+pub struct FeedServer {
+    listener: TcpListener,
+}
+
+impl FeedServer {
+    /// Listens on `address` (port 0: any free port).
+    pub fn bind(address: &str) -> Result<Self, FeedError> {
+        let listener = TcpListener::bind(address).map_err(|source| FeedError::Listen {
+            address: address.to_string(),
+            source,
+        })?;
+        Ok(FeedServer { listener })
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> Result<std::net::SocketAddr, FeedError> {
+        self.listener.local_addr().map_err(FeedError::Address)
+    }
+
+    /// Serves `data` to one client after another, `connections` of them if given.
+    pub fn serve(&self, data: &EventLog, connections: Option<u64>) {
+        for (served, stream) in (1u64..).zip(self.listener.incoming()) {
+            // A client that went away mid-stream (a killed run) is the normal case: serve the
+            // next.
+            match stream {
+                Ok(stream) => {
+                    if let Err(error) = serve(data, stream) {
+                        tracing::info!(%error, "charon feed: a client left: {error}");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "charon feed: a connection failed: {error}")
                 }
             }
-            Err(error) => eprintln!("charon feed: a connection failed: {error}"),
-        }
-        if args.connections.is_some_and(|limit| served >= limit) {
-            break;
+            if connections.is_some_and(|limit| served >= limit) {
+                break;
+            }
         }
     }
-    Ok(())
 }
 
 fn serve(data: &EventLog, stream: TcpStream) -> Result<(), String> {
@@ -119,12 +145,17 @@ pub struct FeedClient {
 
 impl FeedClient {
     /// Connects to `address` and asks for the events after the first `held`.
-    pub fn connect(address: &str, held: u64) -> Result<Self, Failure> {
-        let mut stream = TcpStream::connect(address)
-            .map_err(|e| Failure::Failed(format!("cannot reach the feed at {address}: {e}")))?;
+    pub fn connect(address: &str, held: u64) -> Result<Self, FeedError> {
+        let mut stream = TcpStream::connect(address).map_err(|source| FeedError::Unreachable {
+            address: address.to_string(),
+            source,
+        })?;
         stream
             .write_all(format!("RESUME {held}\n").as_bytes())
-            .map_err(|e| Failure::Failed(format!("the feed at {address}: {e}")))?;
+            .map_err(|source| FeedError::Request {
+                address: address.to_string(),
+                source,
+            })?;
         Ok(Self {
             stream: BufReader::with_capacity(1 << 16, stream),
             received: held,
@@ -133,21 +164,20 @@ impl FeedClient {
 
     /// The next item; a connection that closes without the end frame is a failure (the run
     /// stops, and its restart resumes from its log).
-    pub fn next_item(&mut self) -> Result<FeedItem, Failure> {
-        let lost = |e: std::io::Error| Failure::Failed(format!("the feed connection: {e}"));
+    pub fn next_item(&mut self) -> Result<FeedItem, FeedError> {
         let mut len = [0u8; 4];
-        self.stream.read_exact(&mut len).map_err(lost)?;
+        self.stream.read_exact(&mut len).map_err(FeedError::Lost)?;
         let len = u32::from_le_bytes(len);
         if len == 0 {
             return Ok(FeedItem::End);
         }
         if len > MAX_FRAME {
-            return Err(Failure::Failed(format!(
-                "the feed sent a frame of {len} bytes: not the charon feed protocol"
-            )));
+            return Err(FeedError::Oversized(len));
         }
         let mut record = vec![0u8; len as usize];
-        self.stream.read_exact(&mut record).map_err(lost)?;
+        self.stream
+            .read_exact(&mut record)
+            .map_err(FeedError::Lost)?;
         self.received += 1;
         Ok(match decode_record(self.received, &record) {
             Ok(event) => FeedItem::Event(Box::new(event)),

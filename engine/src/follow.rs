@@ -28,7 +28,47 @@ use charon_events::codec::{decode_record, encode_record};
 use charon_events::{Envelope, EventLog, LogError, Seq};
 use charon_replay::inspect::{render_json, render_text, Filter, Format};
 
-use crate::failure::Failure;
+/// What stops following a log, or serving one to followers.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error("{}: follow socket: {source}", dir.display())]
+    Socket {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Address {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing output: {0}")]
+    Output(#[source] std::io::Error),
+    #[error("the follow socket: {0}")]
+    Connection(#[source] std::io::Error),
+    #[error("the follow socket sent a frame of {0} bytes: not the charon follow protocol")]
+    BadFrame(u32),
+    #[error("the follow socket sent a bad event at seq {seq}: {source}")]
+    BadEvent {
+        seq: Seq,
+        #[source]
+        source: charon_events::codec::CodecError,
+    },
+}
+
+impl FollowError {
+    /// Whether the input is at fault (exit 2): a log or path that is not one.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            FollowError::Log(error) => error.is_bad_input(),
+            FollowError::Address { .. } => true,
+            _ => false,
+        }
+    }
+}
 
 /// The socket's name inside the log's directory.
 pub const SOCKET_NAME: &str = "charon.follow";
@@ -72,10 +112,12 @@ pub struct FollowService {
 impl FollowService {
     /// Listens on `log`'s follow socket. The caller holds the log open, so no other process
     /// can be serving it: a socket file left by a killed writer is stale and replaced.
-    pub fn start(log: &EventLog) -> Result<Self, Failure> {
+    pub fn start(log: &EventLog) -> Result<Self, FollowError> {
         let dir = log.path().to_path_buf();
-        let failed =
-            |e: std::io::Error| Failure::Failed(format!("{}: follow socket: {e}", dir.display()));
+        let failed = |source: std::io::Error| FollowError::Socket {
+            dir: dir.clone(),
+            source,
+        };
         let socket = dir.join(SOCKET_NAME);
         match std::fs::remove_file(&socket) {
             Err(e) if e.kind() != ErrorKind::NotFound => return Err(failed(e)),
@@ -234,12 +276,12 @@ struct Position {
 enum Stop {
     /// Standard output's reader went away (`| head`): not a failure.
     ReaderGone,
-    Failed(Failure),
+    Failed(FollowError),
 }
 
-impl From<Failure> for Stop {
-    fn from(failure: Failure) -> Self {
-        Stop::Failed(failure)
+impl From<FollowError> for Stop {
+    fn from(error: FollowError) -> Self {
+        Stop::Failed(error)
     }
 }
 
@@ -258,7 +300,7 @@ pub fn follow(
     filter: &Filter,
     format: Format,
     out: &mut impl Write,
-) -> Result<u64, Failure> {
+) -> Result<u64, FollowError> {
     let (from, _) = filter.seq_range();
     let mut at = Position {
         next: from,
@@ -281,8 +323,10 @@ fn follow_from(
     // Whether the log may hold events no writer has served: true at the start and after a
     // writer leaves (it may have been killed between appending and sending).
     let mut read_log = true;
-    let (address, _dir_handle) =
-        socket_address(path).map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
+    let (address, _dir_handle) = socket_address(path).map_err(|source| FollowError::Address {
+        path: path.to_path_buf(),
+        source,
+    })?;
     while at.next <= to {
         if let Ok(stream) = UnixStream::connect(&address) {
             read_stream(stream, filter, format, out, at)?;
@@ -328,7 +372,7 @@ fn show(
             .and_then(|()| out.flush())
             .map_err(|e| match e.kind() {
                 ErrorKind::BrokenPipe => Stop::ReaderGone,
-                _ => Stop::Failed(Failure::Failed(format!("writing output: {e}"))),
+                _ => Stop::Failed(FollowError::Output(e)),
             })?;
         at.shown += 1;
     }
@@ -344,9 +388,7 @@ fn read_stream(
     at: &mut Position,
 ) -> Result<(), Stop> {
     let (_, to) = filter.seq_range();
-    let mut writer = stream
-        .try_clone()
-        .map_err(|e| Failure::Failed(format!("the follow socket: {e}")))?;
+    let mut writer = stream.try_clone().map_err(FollowError::Connection)?;
     if writer
         .write_all(format!("FOLLOW {}\n", at.next).as_bytes())
         .is_err()
@@ -361,20 +403,15 @@ fn read_stream(
         }
         let len = u32::from_le_bytes(len);
         if !(8..=MAX_FRAME).contains(&len) {
-            return Err(Stop::Failed(Failure::Failed(format!(
-                "the follow socket sent a frame of {len} bytes: not the charon follow protocol"
-            ))));
+            return Err(Stop::Failed(FollowError::BadFrame(len)));
         }
         let mut frame = vec![0u8; len as usize];
         if reader.read_exact(&mut frame).is_err() {
             return Ok(());
         }
         let seq = Seq::from_le_bytes(frame[..8].try_into().expect("8 bytes"));
-        let event = decode_record(seq, &frame[8..]).map_err(|e| {
-            Failure::Failed(format!(
-                "the follow socket sent a bad event at seq {seq}: {e}"
-            ))
-        })?;
+        let event = decode_record(seq, &frame[8..])
+            .map_err(|source| FollowError::BadEvent { seq, source })?;
         show(event, filter, format, out, at)?;
     }
     Ok(())

@@ -1,49 +1,22 @@
-//! `charon`: the command line. Parses arguments, runs the command, maps failures to exit codes
-//! (0 ok, 1 failure, 2 bad input) with a one-line message.
+//! `charon`: the command line. Parses the arguments, sets up diagnostics, runs the command, and
+//! turns its failure into one line on standard error and the exit code (0 ok, 1 failure, 2 bad
+//! input).
 
-/// `print!` for the commands' output: standard output closed by its reader (`charon demo |
-/// head`) is not a failure of the command, so what cannot be written is dropped instead of
-/// panicking as `print!` does; a long run keeps running.
-macro_rules! out {
-    ($($arg:tt)*) => {
-        $crate::write_stdout(format_args!($($arg)*))
-    };
-}
+#[macro_use]
+mod output;
 
-/// `println!`, as [`out!`].
-macro_rules! outln {
-    () => {
-        $crate::write_stdout(format_args!("\n"))
-    };
-    ($($arg:tt)*) => {
-        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
-    };
-}
-
-mod backtest;
-mod bench;
 mod cli;
-mod config_cmd;
-mod config_file;
-mod demo;
-mod failure;
+mod commands;
+mod config_files;
+mod error;
 mod feed;
 mod follow;
-mod import_cmd;
-mod log_cmd;
+mod logging;
 mod open_log;
 mod paper;
-mod replay_cmd;
-mod replay_diff;
+mod report_output;
 
 use std::process::ExitCode;
-
-/// Writes to standard output, ignoring a reader that has gone away (and any other error: there
-/// is nowhere left to report it).
-pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = std::io::stdout().lock().write_fmt(args);
-}
 
 use clap::Parser;
 
@@ -56,22 +29,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    logging::init(cli.log_format);
     let result = match cli.command {
-        cli::Command::Log(cmd) => log_cmd::run(cmd),
-        cli::Command::Import(args) => import_cmd::run(args),
-        cli::Command::Config(cmd) => config_cmd::run(cmd),
-        cli::Command::Backtest(args) => backtest::run(args),
-        cli::Command::Demo(args) => demo::run(args),
-        cli::Command::Replay(cmd) => replay_cmd::run(cmd),
-        cli::Command::Run(args) => paper::run(args),
-        cli::Command::Feed(args) => feed::run(args),
-        cli::Command::Bench(cmd) => bench::run(cmd),
+        cli::Command::Log(cmd) => commands::log::run(cmd),
+        cli::Command::Import(args) => commands::import::run(args),
+        cli::Command::Config(cmd) => commands::config::run(cmd),
+        cli::Command::Backtest(args) => commands::backtest::run(args),
+        cli::Command::Demo(args) => commands::demo::run(args),
+        cli::Command::Replay(cmd) => commands::replay::run(cmd),
+        cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::Feed(args) => commands::feed::run(args),
+        cli::Command::Bench(cmd) => commands::bench::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("charon: {failure}");
-            ExitCode::from(failure.exit_code())
+        Err(error) => {
+            let code = error.exit_code();
+            tracing::error!(exit_code = code, "{error}");
+            ExitCode::from(code)
         }
     }
 }
