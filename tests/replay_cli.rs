@@ -1,7 +1,10 @@
 //! End-to-end: `charon replay verify` as the real binary over real run logs: the demo's run
 //! and a backtest re-derive identically; a run log with one derived event altered (a fill
 //! price, re-encoded with a valid CRC) fails at exactly that seq with both versions shown; a
-//! backtest verified without its data log, or against another one, is bad input.
+//! backtest verified without its data log, or against another one, is bad input; its data log
+//! is found without `--data` where its manifest recorded it; and a run that the build before
+//! codec format 2 wrote (`tests/fixtures/format-v1/`) still verifies, and today's build
+//! re-derives it record for record.
 //!
 //! What-if and diff: the demo re-run with a tighter BTC stop over exactly its inputs verifies
 //! and differs; `replay diff` of a run with itself (or with its own configuration re-run) is
@@ -862,4 +865,74 @@ fn what_if_and_diff_refuse_bad_input_with_exit_2() {
     ]);
     assert_eq!(not_run.status.code(), Some(2));
     assert!(text(&not_run.stderr).contains("not a run log"));
+}
+
+/// Unpacks `tests/fixtures/format-v1/xrp-backtest.tar.gz` (see its README) into `dir`: the
+/// data log and the backtest's run log that `charon` wrote in codec format 1.
+fn format_1_run(dir: &Path) -> (PathBuf, PathBuf) {
+    let archive = repo("tests/fixtures/format-v1/xrp-backtest.tar.gz");
+    let status = std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir)
+        .status()
+        .expect("tar runs");
+    assert!(status.success(), "unpacking {}", archive.display());
+    (dir.join("xrp.run"), dir.join("xrp.data"))
+}
+
+#[test]
+fn a_run_written_by_format_1_still_verifies_and_reruns_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, data) = format_1_run(dir.path());
+    let verified = charon(&["replay", "verify", arg(&run), "--data", arg(&data)]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(
+        text(&verified.stdout)
+            .contains("2815 derived events re-derived identically from 1999 inputs"),
+        "{}",
+        text(&verified.stdout)
+    );
+    // Its manifest never recorded where the data log was: it must be named.
+    let unnamed = charon(&["replay", "verify", arg(&run)]);
+    assert_eq!(unnamed.status.code(), Some(2));
+    assert!(text(&unnamed.stderr).contains("pass it with --data"));
+    assert!(manifest(&run).data_path.is_none());
+
+    // Today's build, given the configuration the run recorded, derives the very same events
+    // over the same inputs: a what-if of it is identical record for record.
+    let config = dir.path().join("xrp.toml");
+    let recorded = manifest(&run);
+    let bundle: toml::Table = toml::from_str(&recorded.config_toml).unwrap();
+    std::fs::write(&config, bundle["config"].as_str().unwrap()).unwrap();
+    for (path, template) in bundle["templates"].as_table().unwrap() {
+        std::fs::write(dir.path().join(path), template.as_str().unwrap()).unwrap();
+    }
+    let again = dir.path().join("again.run");
+    let output = charon(&[
+        "replay",
+        "run",
+        arg(&run),
+        "--config",
+        arg(&config),
+        "--out",
+        arg(&again),
+        "--data",
+        arg(&data),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let diff = charon(&["replay", "diff", arg(&run), arg(&again)]);
+    assert!(
+        diff.status.success(),
+        "{}{}",
+        text(&diff.stdout),
+        text(&diff.stderr)
+    );
+    assert!(text(&diff.stdout).contains("identical: every record after the manifests is the same"));
+    assert_eq!(
+        manifest(&again).data_path.as_deref(),
+        data.canonicalize().unwrap().to_str(),
+        "today's manifest records where its data log is"
+    );
 }

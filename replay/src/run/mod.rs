@@ -184,3 +184,6 @@ impl<K: EventSink> Run<K> {
         self.journal.restore(snapshot)
     }
 }
+
+#[cfg(test)]
+mod tests;
