@@ -1,7 +1,8 @@
 //! End-to-end: the binary's diagnostics on standard error. With `--log-format json` every event
 //! is one JSON object on one line, with its time, level, fields and the spans it happened in
 //! (a sweep's event carries the `backtest` span's configuration, data and output); a failure
-//! is one `ERROR` event with its exit code; `RUST_LOG` sets the level; in text each event is one
+//! is one `ERROR` event with its exit code (and a divergence's seq, bot and pair); `RUST_LOG`
+//! sets the level; in text each event is one
 //! `charon: ...` line; and nothing secret from the environment ever reaches the log, even at
 //! `trace`.
 
@@ -10,6 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use charon_events::codec::{decode_body, encode_body};
+use charon_events::{Event, Price};
 use serde_json::Value;
 use support::{arg, charon, repo, stderr, stdout};
 
@@ -203,4 +206,44 @@ fn rust_log_sets_the_level_and_text_is_one_charon_line_an_event() {
         stderr(&bad)
     );
     assert!(stderr(&bad).contains("charon: sweep: 2 points"));
+}
+
+#[test]
+fn a_divergence_is_logged_with_its_seq_bot_and_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, config) = setup(dir.path());
+    let run_log = dir.path().join("xrp.run");
+    let backtest = support::backtest(&config, &data, &run_log, &[]);
+    assert!(backtest.status.success(), "{}", stderr(&backtest));
+    let fill = support::open_log(&run_log)
+        .iter()
+        .map(Result::unwrap)
+        .find(|event| matches!(event.payload, Event::OrderFilled(_)))
+        .expect("the run fills orders")
+        .seq;
+    support::edit_stored_body(&run_log, fill, |body| {
+        let mut event = decode_body(fill, body).unwrap();
+        let Event::OrderFilled(filled) = &mut event.payload else {
+            unreachable!("found above")
+        };
+        filled.fill.price = Price(filled.fill.price.0 + rust_decimal::Decimal::ONE);
+        body.clear();
+        encode_body(&event, body).unwrap();
+    });
+    let output = run(
+        &["--log-format", "json", "replay", "verify", arg(&run_log)],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let events = json_lines(&output);
+    let error = events.last().expect("the failure is logged");
+    assert_eq!(error["level"], "ERROR");
+    assert_eq!(error["fields"]["exit_code"], 1);
+    assert_eq!(error["fields"]["seq"], fill);
+    assert_eq!(error["fields"]["bot"], "xrp");
+    assert_eq!(error["fields"]["pair"], "XRPUSDT");
+    assert!(error["fields"]["message"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("diverges at seq {fill}")));
 }

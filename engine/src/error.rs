@@ -6,9 +6,10 @@
 use std::path::PathBuf;
 
 use charon_actors::config::ConfigErrors;
+use charon_actors::journal::{JournalError, SinkError};
 use charon_adapters::import::data_log::DataLogError;
 use charon_adapters::import::ImportError;
-use charon_events::{LogError, Seq};
+use charon_events::{BotId, LogError, Seq, Symbol};
 use charon_replay::inspect::InspectError;
 use charon_replay::run::RunError;
 use charon_replay::sweep::SweepError;
@@ -60,9 +61,14 @@ pub enum CommandError {
         #[source]
         source: charon_actors::journal::JournalError,
     },
-    /// A verification that found a difference.
+    /// A verification that found a difference, in an event of `bot` and `pair`.
     #[error("{}: diverges at seq {seq}", run.display())]
-    Diverged { run: PathBuf, seq: Seq },
+    Diverged {
+        run: PathBuf,
+        seq: Seq,
+        bot: Option<BotId>,
+        pair: Option<Symbol>,
+    },
     /// A diff that found a difference.
     #[error("{} and {} differ from seq {seq}", a.display(), b.display())]
     Differ { a: PathBuf, b: PathBuf, seq: Seq },
@@ -109,6 +115,34 @@ impl CommandError {
             2
         } else {
             1
+        }
+    }
+
+    /// The seq the failure is about, when it is about one event (a divergence, a damaged
+    /// record, a runaway cascade), and that event's bot and pair when known: fields of the
+    /// failure's event in the log.
+    pub fn located(&self) -> (Option<Seq>, Option<BotId>, Option<Symbol>) {
+        let of_log = |error: &LogError| match error {
+            LogError::Corrupt { seq, .. } => Some(*seq),
+            LogError::CorruptBlock { first_seq, .. } => Some(*first_seq),
+            LogError::Gap { found, .. } => Some(*found),
+            _ => None,
+        };
+        let of_journal = |error: &JournalError| match error {
+            JournalError::RunawayCascade { input } => Some(*input),
+            JournalError::Sink(SinkError::Diverged { seq }) => Some(*seq),
+            JournalError::Sink(SinkError::Log(error)) => of_log(error),
+            _ => None,
+        };
+        match self {
+            CommandError::Diverged { seq, bot, pair, .. } => (Some(*seq), *bot, *pair),
+            CommandError::Differ { seq, .. } => (Some(*seq), None, None),
+            CommandError::Log(error) | CommandError::Run(RunError::Log(error)) => {
+                (of_log(error), None, None)
+            }
+            CommandError::Run(RunError::Journal(error) | RunError::Replay(error))
+            | CommandError::Process { source: error, .. } => (of_journal(error), None, None),
+            _ => (None, None, None),
         }
     }
 
@@ -165,6 +199,8 @@ mod tests {
             CommandError::Diverged {
                 run: run.clone(),
                 seq: 7,
+                bot: None,
+                pair: None,
             },
             CommandError::Run(RunError::SeqMissing {
                 path: run.clone(),

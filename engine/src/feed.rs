@@ -87,11 +87,11 @@ impl FeedServer {
             match stream {
                 Ok(stream) => {
                     if let Err(error) = serve(data, stream) {
-                        tracing::info!(%error, "charon feed: a client left: {error}");
+                        tracing::info!(%error, "feed: a client left: {error}");
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "charon feed: a connection failed: {error}")
+                    tracing::warn!(%error, "feed: a connection failed: {error}")
                 }
             }
             if connections.is_some_and(|limit| served >= limit) {

@@ -45,7 +45,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let code = error.exit_code();
-            tracing::error!(exit_code = code, "{error}");
+            let (seq, bot, pair) = error.located();
+            tracing::error!(
+                exit_code = code,
+                seq,
+                bot = bot.as_ref().map(tracing::field::display),
+                pair = pair.as_ref().map(tracing::field::display),
+                "{error}"
+            );
             ExitCode::from(code)
         }
     }

@@ -20,15 +20,16 @@ pub fn open_existing(path: &Path) -> Result<EventLog, LogError> {
 }
 
 /// Opens the log at `path`, waiting up to `patience` for another process to let go; `command`
-/// names who waits in the one event logged when the wait lasts.
+/// names who waits in the event logged when the wait lasts.
 pub fn open_within(path: &Path, patience: Duration, command: &str) -> Result<EventLog, LogError> {
     let quiet = SAY_AFTER.min(patience);
     match EventLog::open_within(path, quiet) {
         Err(LogError::Locked { .. }) if patience > quiet => {
             tracing::warn!(
                 log = %path.display(),
+                waiting = command,
                 patience_s = patience.as_secs(),
-                "{command}: {} is in use by another process; waiting up to {} s",
+                "{} is in use by another process; waiting up to {} s",
                 path.display(),
                 patience.as_secs()
             );

@@ -42,9 +42,15 @@ fn verify_cmd(args: VerifyArgs) -> Result<(), CommandError> {
         }
         Verdict::Diverged(divergence) => {
             out!("{}", describe(&divergence));
+            let event = divergence
+                .recorded
+                .as_ref()
+                .or(divergence.rederived.as_ref());
             Err(CommandError::Diverged {
                 run: args.run.clone(),
                 seq: divergence.seq,
+                bot: event.and_then(|event| event.bot),
+                pair: event.and_then(|event| event.pair),
             })
         }
     }
