@@ -1,8 +1,8 @@
-//! The actors of a charon run: the [`journal`] (sequencer, direct and actix drivers), the
+//! The deterministic core: the [`journal`] (the sequencer, direct and actix drivers), the
 //! [`bot`], the [`pair`], the [`risk`] supervisor and the simulated [`exchange`], built from a
-//! configuration by [`setup`]; and what they are built from: bot and pair configuration
-//! ([`config`]), bars ([`bars`]), the indicators ([`indicators`]) and condition language
-//! ([`strategy`]) of strategies, and the simulated exchange's exact account and fill model.
+//! configuration by [`setup`]; and what they are made of: configuration and its one loader
+//! ([`config`]), bars, indicators and the strategy condition language. No I/O, no wall clock,
+//! no randomness.
 
 pub mod bars;
 pub mod bot;

@@ -1,5 +1,5 @@
-//! What a command prints as its result goes to standard output through [`out!`] and
-//! [`outln!`]; diagnostics go to standard error as `tracing` events ([`crate::logging`]).
+//! What a command prints as its result goes to standard output through `out!` and
+//! `outln!`; diagnostics go to standard error as `tracing` events ([`crate::logging`]).
 
 /// `print!` for the commands' output: standard output closed by its reader (`charon demo |
 /// head`) is not a failure of the command, so what cannot be written is dropped instead of
@@ -10,7 +10,7 @@ macro_rules! out {
     };
 }
 
-/// `println!`, as [`out!`].
+/// `println!`, as `out!`.
 macro_rules! outln {
     () => {
         $crate::output::write_stdout(format_args!("\n"))

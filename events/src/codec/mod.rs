@@ -8,8 +8,9 @@
 //! its check just like a flipped bit does.
 //!
 //! Every record and block says which format version wrote it, and is read back as that version
-//! wrote it ([`version`], [`legacy`]): a log written by an older build stays readable, and a
-//! log may mix versions (a run continued by a newer build).
+//! wrote it ([`FORMAT_VERSION`]; `legacy.rs` reads what older versions laid out otherwise): a
+//! log written by an older build stays readable, and a log may mix versions (a run continued by
+//! a newer build).
 
 mod block;
 mod body;
