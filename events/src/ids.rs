@@ -154,6 +154,7 @@ impl fmt::Display for ShortName {
 }
 
 impl Encode for ShortName {
+    #[inline]
     fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
         encoder.writer().write(&[self.len])?;
         encoder.writer().write(&self.bytes[..self.len as usize])

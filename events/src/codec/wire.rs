@@ -13,6 +13,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 type WireConfig = Configuration<LittleEndian, Varint, Limit<MAX_BODY_BYTES>>;
 
+#[inline]
 pub(crate) fn wire_config() -> WireConfig {
     bincode::config::standard().with_limit::<MAX_BODY_BYTES>()
 }

@@ -29,6 +29,7 @@ pub mod spec;
 
 use charon_actors::journal::{EventSink, Journal, JournalSnapshot, JournalStats, SnapshotError};
 use charon_actors::setup::build_actors;
+use charon_events::log::{DecodedAhead, LogIter};
 use charon_events::{Envelope, EventLog, LogError, Origin, Seq};
 
 pub use bundle::{Bundle, BundleError};
@@ -65,7 +66,27 @@ pub enum Inputs<'a> {
     Memory(&'a [Envelope]),
 }
 
-impl Inputs<'_> {
+/// A source being read: what [`Inputs::start`] returns and [`Run::feed`] takes.
+pub enum InputScan<'a> {
+    DataSpan(DecodedAhead),
+    Recorded(LogIter),
+    Memory(std::slice::Iter<'a, Envelope>),
+}
+
+impl<'a> Inputs<'a> {
+    /// Starts reading: a long data span's decoding thread starts at once, so a caller that
+    /// starts the scan before assembling its run (creating a run log costs a few syncs) finds
+    /// its first inputs decoded.
+    pub fn start(self) -> InputScan<'a> {
+        match self {
+            Inputs::DataSpan { data, first, last } => {
+                InputScan::DataSpan(data.range_decoded_ahead(first, last))
+            }
+            Inputs::Recorded { log, after } => InputScan::Recorded(log.iter_from(after + 1)),
+            Inputs::Memory(inputs) => InputScan::Memory(inputs.iter()),
+        }
+    }
+
     /// How many events the source will scan (inputs, and for [`Inputs::Recorded`] the derived
     /// events passed over), for progress.
     pub fn events(&self) -> u64 {
@@ -74,6 +95,12 @@ impl Inputs<'_> {
             Inputs::Recorded { log, after } => log.last_seq().saturating_sub(after),
             Inputs::Memory(inputs) => inputs.len() as u64,
         }
+    }
+}
+
+impl<'a> From<Inputs<'a>> for InputScan<'a> {
+    fn from(inputs: Inputs<'a>) -> Self {
+        inputs.start()
     }
 }
 
@@ -115,19 +142,17 @@ impl<K: EventSink> Run<K> {
         self.journal.process(input)
     }
 
-    /// Takes every input of `inputs` in order, calling `progress` with the events scanned
-    /// every [`PROGRESS_EVERY`] of them.
-    pub fn feed(
+    /// Takes every input of `inputs` (a source, or one already [started](Inputs::start)) in
+    /// order, calling `progress` with the events scanned every [`PROGRESS_EVERY`] of them.
+    pub fn feed<'a>(
         &mut self,
-        inputs: Inputs<'_>,
+        inputs: impl Into<InputScan<'a>>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), FeedError> {
-        match inputs {
-            Inputs::DataSpan { data, first, last } => {
-                self.drive(data.range_decoded_ahead(first, last), false, progress)
-            }
-            Inputs::Recorded { log, after } => self.drive(log.iter_from(after + 1), true, progress),
-            Inputs::Memory(inputs) => {
+        match inputs.into() {
+            InputScan::DataSpan(scan) => self.drive(scan, false, progress),
+            InputScan::Recorded(scan) => self.drive(scan, true, progress),
+            InputScan::Memory(inputs) => {
                 for input in inputs {
                     self.journal.process(input.clone())?;
                 }

@@ -65,13 +65,15 @@ pub fn run_reported(
         ),
         Inputs::Recorded { .. } | Inputs::Memory(_) => (InputMode::Recorded, None),
     };
+    // Reading starts first: the inputs decode while the actors are built and the log created.
+    let scan = inputs.start();
     let mut run = Run::new(spec, VenueSide::Simulated, || {
         Ok(ReportingSink {
             inner: LogSink::new(create(out, opening)?, mode),
             report: ReportBuilder::new(&spec.capitals()),
         })
     })?;
-    run.feed(inputs, progress).map_err(|error| match error {
+    run.feed(scan, progress).map_err(|error| match error {
         FeedError::Source(error) => RunError::Log(error),
         FeedError::Journal(error) => RunError::Journal(error),
     })?;

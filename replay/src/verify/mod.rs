@@ -74,6 +74,7 @@ pub fn verify(
     };
     let spec = recorded_spec(run.path(), manifest)?;
     let by_reference = matches!(inputs, Inputs::DataSpan { .. });
+    let scan = inputs.start();
     let recorded = run.bodies(2, Seq::MAX)?;
     let mut replay = Run::new(&spec, VenueSide::Simulated, || {
         Ok(Comparing::new(recorded, by_reference))
@@ -84,7 +85,7 @@ pub fn verify(
     })?;
     // A divergence stops the feed early; the backtest's decoding thread is then stopped and
     // joined when its scan drops.
-    let fed = replay.feed(inputs, &mut |_| {});
+    let fed = replay.feed(scan, &mut |_| {});
     let (inputs, derived) = (replay.stats().inputs, replay.stats().derived);
     let mut sink = replay.into_sink();
     if let Some(mut divergence) = sink.divergence.take() {
