@@ -69,7 +69,7 @@ pub enum Inputs<'a> {
 /// A source being read: what [`Inputs::start`] returns and [`Run::feed`] takes.
 pub enum InputScan<'a> {
     DataSpan(DecodedAhead),
-    Recorded(LogIter),
+    Recorded(Box<LogIter>),
     Memory(std::slice::Iter<'a, Envelope>),
 }
 
@@ -82,7 +82,9 @@ impl<'a> Inputs<'a> {
             Inputs::DataSpan { data, first, last } => {
                 InputScan::DataSpan(data.range_decoded_ahead(first, last))
             }
-            Inputs::Recorded { log, after } => InputScan::Recorded(log.iter_from(after + 1)),
+            Inputs::Recorded { log, after } => {
+                InputScan::Recorded(Box::new(log.iter_from(after + 1)))
+            }
             Inputs::Memory(inputs) => InputScan::Memory(inputs.iter()),
         }
     }
@@ -151,7 +153,7 @@ impl<K: EventSink> Run<K> {
     ) -> Result<(), FeedError> {
         match inputs.into() {
             InputScan::DataSpan(scan) => self.drive(scan, false, progress),
-            InputScan::Recorded(scan) => self.drive(scan, true, progress),
+            InputScan::Recorded(scan) => self.drive(*scan, true, progress),
             InputScan::Memory(inputs) => {
                 for input in inputs {
                     self.journal.process(input.clone())?;
