@@ -1,9 +1,10 @@
-//! `charon run`: a paper-trading run, the same actors as a backtest (the simulated exchange
-//! fills) fed by a live source in another process ([`crate::feed`]), recording every input in
-//! its run log. It is built to be killed: at any moment, `kill -9` included, a restart opens
-//! the log, restores the newest snapshot, re-derives the tail after it (comparing each event
-//! with the record and completing a cascade the kill cut short), and asks the feed to resume
-//! after the last input it holds. The log it ends with is the one an uninterrupted run writes:
+//! The paper run's driver (`charon run`): the one run of `charon_replay::run`, the same actors
+//! as a backtest (the simulated exchange fills), fed input by input from a live source in
+//! another process ([`crate::feed`]) and recording every input in its run log. It is built to
+//! be killed: at any moment, `kill -9` included, a restart opens the log as a run whose sink
+//! resumes (`run::resume`: the newest snapshot restored, the tail after it re-derived and
+//! compared with the record, a cascade the kill cut short completed), and asks the feed to
+//! resume after the last input it holds. The log it ends with is the one an uninterrupted run writes:
 //! nothing lost, nothing twice.
 //!
 //! Every frame of the feed becomes exactly one recorded input (a malformed frame is recorded
