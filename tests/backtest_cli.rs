@@ -672,3 +672,41 @@ fn a_reader_that_stops_early_is_not_a_failure() {
         "--no-html writes no page"
     );
 }
+
+/// Issue 13, defect 4: a pair whose configuration leaves `timeframe` out evaluates at its
+/// data's own interval. On the real 5-minute XRP bars it used to default to 1-minute bars, which
+/// 5-minute data cannot make: no trade at all, exit 0, and one "connectivity" alert.
+#[test]
+fn a_pair_without_a_timeframe_evaluates_at_its_datas_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let with = xrp_config(dir.path());
+    let text_with = std::fs::read_to_string(&with).unwrap();
+    assert!(text_with.contains("timeframe = \"5m\"\n"));
+    let without = dir.path().join("xrp-no-timeframe.toml");
+    std::fs::write(&without, text_with.replace("timeframe = \"5m\"\n", "")).unwrap();
+    let reports: Vec<serde_json::Value> = [("with", &with), ("without", &without)]
+        .into_iter()
+        .map(|(name, config)| {
+            let json = dir.path().join(format!("{name}.json"));
+            let output = backtest(
+                config,
+                &data,
+                &dir.path().join(format!("{name}.run")),
+                &["--report-json", arg(&json)],
+            );
+            assert!(output.status.success(), "{}", text(&output.stderr));
+            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+        })
+        .collect();
+    let trades = |report: &serde_json::Value| report["bots"][0]["trades"].as_u64().unwrap();
+    assert!(trades(&reports[0]) > 0, "the 5-minute run trades");
+    assert_eq!(trades(&reports[1]), trades(&reports[0]));
+    assert_eq!(reports[1]["bots"], reports[0]["bots"], "the very same run");
+    let check = charon(&["config", "check", arg(&without)]);
+    assert!(
+        text(&check.stdout).contains("(its data's interval)"),
+        "{}",
+        text(&check.stdout)
+    );
+}

@@ -64,11 +64,11 @@ pub fn build_actors(
                 .get(&symbol)
                 .ok_or(SetupError::MissingTemplate { pair: symbol })?;
             let timeframe: Interval =
-                pair.timeframe
+                pair.timeframe_text()
                     .parse()
                     .map_err(|reason| SetupError::Timeframe {
                         pair: symbol,
-                        timeframe: pair.timeframe.clone(),
+                        timeframe: pair.timeframe_text().to_string(),
                         reason,
                     })?;
             let rules = StrategyRules::new(template).map_err(|source| SetupError::Rules {
@@ -79,6 +79,7 @@ pub fn build_actors(
                 bot: bot.name,
                 config: pair.clone(),
                 timeframe,
+                timeframe_from_data: pair.timeframe.is_none(),
                 rules,
                 initial_equity: bot.initial_capital,
                 fill_at: config.simulation.fill,

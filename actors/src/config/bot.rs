@@ -57,8 +57,10 @@ pub struct PairConfig {
     /// Path of the strategy template, relative to this file.
     pub strategy: String,
     /// Bar length the strategy evaluates at (`1m`, `15m`, `4h`); ticks are aggregated to it.
-    #[serde(default = "default_timeframe")]
-    pub timeframe: String,
+    /// Left out, the pair evaluates at its data's own bar interval, and builds
+    /// [`TRADES_TIMEFRAME`] bars from trades.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeframe: Option<String>,
     pub sizing: SizingConfig,
     /// Exit rules (layer 1).
     #[serde(default)]
@@ -76,8 +78,14 @@ pub struct PairConfig {
     pub leverage: Decimal,
 }
 
-fn default_timeframe() -> String {
-    "1m".to_string()
+/// The bars a pair without a `timeframe` builds from trades.
+pub const TRADES_TIMEFRAME: &str = "1m";
+
+impl PairConfig {
+    /// The timeframe as written, or what a pair without one starts from.
+    pub fn timeframe_text(&self) -> &str {
+        self.timeframe.as_deref().unwrap_or(TRADES_TIMEFRAME)
+    }
 }
 
 fn default_leverage() -> Decimal {

@@ -15,7 +15,10 @@ mod simulation;
 mod template;
 mod validate;
 
-pub use bot::{AddOnConfig, BotConfig, Config, MarketKind, PairConfig, PerTrade, SizingConfig};
+pub use bot::{
+    AddOnConfig, BotConfig, Config, MarketKind, PairConfig, PerTrade, SizingConfig,
+    TRADES_TIMEFRAME,
+};
 pub use exits::ExitConfig;
 pub use gates::GatesConfig;
 pub use invalid::Invalid;

@@ -148,7 +148,7 @@ fn check_pair(check: &mut Checker, at: &str, bot: &BotConfig, pair: &PairConfig)
             ),
         );
     }
-    if let Err(reason) = pair.timeframe.parse::<Interval>() {
+    if let Some(Err(reason)) = pair.timeframe.as_deref().map(str::parse::<Interval>) {
         check.fail(format!("{at}.timeframe"), reason);
     }
     if pair.strategy.trim().is_empty() {

@@ -3,8 +3,9 @@
 //! (flat, entering, open, adding, exiting), asking for orders through `OrderIntent`s that
 //! the RiskSupervisor must approve.
 //!
-//! - **Bars.** Input bars of the timeframe are evaluated as they come; shorter input bars
-//!   are resampled ([`BarResampler`]) and trades aggregated ([`BarAggregator`]) into bars of
+//! - **Bars.** Input bars of the timeframe are evaluated as they come (a pair whose
+//!   configuration leaves the timeframe out takes its first input bar's interval); shorter
+//!   input bars are resampled ([`BarResampler`]) and trades aggregated ([`BarAggregator`]) into bars of
 //!   the timeframe, each **derived as a `Bar` event** before it is evaluated, so the log shows
 //!   what the strategy saw. Once an input bar of the symbol has been seen, trades no longer
 //!   build bars (the data has bars; trades then only move stops).
@@ -161,6 +162,10 @@ pub struct PairSetup {
     pub bot: BotId,
     pub config: PairConfig,
     pub timeframe: Interval,
+    /// The configuration left the timeframe out: the first input bar's interval replaces
+    /// `timeframe`, which then only applies to bars built from trades.
+    #[serde(default)]
+    pub timeframe_from_data: bool,
     pub rules: StrategyRules,
     /// The bot's equity before any update arrives (its initial capital).
     pub initial_equity: Money,
@@ -183,6 +188,9 @@ pub struct Pair {
     symbol: Symbol,
     config: PairConfig,
     timeframe: Interval,
+    /// The timeframe is the data's: the first input bar sets it (see [`PairSetup`]).
+    #[serde(default)]
+    timeframe_from_data: bool,
     rules: StrategyRules,
     /// Layer 2: checks between an entry signal and its order.
     gates: Gates,
@@ -240,6 +248,7 @@ impl Pair {
             gates: Gates::new(&setup.config.gates),
             entry_ts: None,
             timeframe: setup.timeframe,
+            timeframe_from_data: setup.timeframe_from_data,
             config: setup.config,
             rules: setup.rules,
             fill_at: setup.fill_at,
@@ -291,6 +300,16 @@ impl Pair {
         }
         self.reference = Some(*bar);
         self.entry_after_exit = None;
+        if self.timeframe_from_data && !self.input_bars && bar.interval != self.timeframe {
+            // No timeframe was configured: the strategy evaluates at the data's own interval.
+            match BarResampler::new(bar.interval) {
+                Ok(resampler) => {
+                    self.timeframe = bar.interval;
+                    self.from_bars = resampler;
+                }
+                Err(error) => self.report_bad_data(error.to_string(), out),
+            }
+        }
         self.input_bars = true;
         self.fold_closed_bar();
         self.check_exits(bar, false, out);

@@ -94,7 +94,8 @@ impl Harness {
         let template: StrategyTemplate = toml::from_str(TEMPLATE).unwrap();
         let setup = PairSetup {
             bot: bot(),
-            timeframe: pair.timeframe.parse().unwrap(),
+            timeframe: pair.timeframe_text().parse().unwrap(),
+            timeframe_from_data: pair.timeframe.is_none(),
             rules: StrategyRules::new(&template).unwrap(),
             config: pair,
             initial_equity: Money(d("10000")),

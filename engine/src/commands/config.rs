@@ -19,7 +19,7 @@ pub fn run(command: ConfigCommand) -> Result<(), CommandError> {
                         "  {} {:?} {}: {} ({})",
                         pair.symbol,
                         pair.market,
-                        pair.timeframe,
+                        pair.timeframe.as_deref().unwrap_or("(its data's interval)"),
                         strategy.template.name,
                         strategy.summary()
                     );
