@@ -710,3 +710,45 @@ fn a_pair_without_a_timeframe_evaluates_at_its_datas_interval() {
         text(&check.stdout)
     );
 }
+
+/// Issue 13, item 16: the taker fee written as a ratio (`taker_fee_rate`, Freqtrade's `fee`)
+/// is the same fee as the percent (`taker_fee_pct`): the same trades to the last digit.
+#[test]
+fn a_fee_as_a_ratio_is_the_same_fee_as_the_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = import_xrp(dir.path());
+    let pct = xrp_config(dir.path());
+    let base = std::fs::read_to_string(&pct).unwrap();
+    let pct_text = base.replace(
+        "slippage_bps = 2\n",
+        "slippage_bps = 2\ntaker_fee_pct = 0.04\n",
+    );
+    let rate_text = base.replace(
+        "slippage_bps = 2\n",
+        "slippage_bps = 2\ntaker_fee_rate = 0.0004\n",
+    );
+    assert_ne!(pct_text, base);
+    let reports: Vec<serde_json::Value> = [("pct", pct_text), ("rate", rate_text)]
+        .into_iter()
+        .map(|(name, config_text)| {
+            let config = dir.path().join(format!("{name}.toml"));
+            std::fs::write(&config, config_text).unwrap();
+            let json = dir.path().join(format!("{name}.json"));
+            let output = backtest(
+                &config,
+                &data,
+                &dir.path().join(format!("{name}.run")),
+                &["--report-json", arg(&json)],
+            );
+            assert!(output.status.success(), "{}", text(&output.stderr));
+            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+        })
+        .collect();
+    assert!(reports[0]["bots"][0]["trades"].as_u64().unwrap() > 0);
+    assert_eq!(reports[0]["bots"], reports[1]["bots"]);
+    assert_ne!(
+        reports[0]["bots"][0]["fees"],
+        serde_json::Value::Null,
+        "fees are reported"
+    );
+}

@@ -245,3 +245,46 @@ fn an_option_its_conventions_profile_sets_otherwise_is_located() {
         );
     }
 }
+
+/// Issue 13, item 16: a fee is a percent or a ratio under a name that says which; a value that
+/// can only be the other unit is refused at its line, naming the key to use.
+#[test]
+fn a_fee_in_the_wrong_unit_is_refused_at_its_line() {
+    let dir = workspace();
+    let found = errors(
+        dir.path(),
+        "ratio-as-pct.toml",
+        &format!("{ONE_PAIR}\n[simulation]\ntaker_fee_pct = 0.001\n"),
+    );
+    let line = ONE_PAIR.lines().count() + 3;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(&format!(
+            "ratio-as-pct.toml:{line}:1: simulation.taker_fee_pct:"
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("write taker_fee_rate = 0.001"),
+        "{found:?}"
+    );
+
+    let found = errors(
+        dir.path(),
+        "pct-as-ratio.toml",
+        &format!("{ONE_PAIR}\n[simulation]\nmaker_fee_rate = 0.02\n"),
+    );
+    assert!(found[0].contains("simulation.maker_fee_rate"), "{found:?}");
+    assert!(
+        found[0].contains("did you mean maker_fee_pct = 0.02"),
+        "{found:?}"
+    );
+
+    let path = dir.path().join("rate.toml");
+    std::fs::write(
+        &path,
+        format!("{ONE_PAIR}\n[simulation]\ntaker_fee_rate = 0.001\n"),
+    )
+    .unwrap();
+    assert!(check(&path).status.success());
+}

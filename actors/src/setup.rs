@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 
 use charon_events::payload::market::Interval;
-use charon_events::{Rate, Symbol, Venue};
-use rust_decimal::Decimal;
+use charon_events::{Symbol, Venue};
 
 use crate::bars::BarError;
 use crate::bot::Bot;
@@ -83,7 +82,7 @@ pub fn build_actors(
                 rules,
                 initial_equity: bot.initial_capital,
                 fill_at: config.simulation.fill,
-                taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
+                taker_fee: config.simulation.taker_fee(),
                 intrabar: config.simulation.intrabar(),
                 entry_on_exit_bar: config.simulation.entry_on_exit_bar(),
             };

@@ -94,12 +94,19 @@ pub struct SimulationConfig {
     /// Against the taker, in basis points of the reference price.
     #[serde(default)]
     pub slippage_bps: Decimal,
-    /// Fee of a maker fill, percent of its notional.
-    #[serde(default = "default_maker_fee_pct")]
-    pub maker_fee_pct: Decimal,
+    /// Fee of a maker fill, percent of its notional (`0.02` is 0.02%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maker_fee_pct: Option<Decimal>,
     /// Fee of a taker fill (every market, stop and take-profit order), percent of notional.
-    #[serde(default = "default_taker_fee_pct")]
-    pub taker_fee_pct: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taker_fee_pct: Option<Decimal>,
+    /// The maker fee as a ratio of notional (`0.0002` is 0.02%), instead of `maker_fee_pct`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maker_fee_rate: Option<Decimal>,
+    /// The taker fee as a ratio of notional (`0.0005` is 0.05%; Freqtrade's `fee`), instead of
+    /// `taker_fee_pct`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taker_fee_rate: Option<Decimal>,
     /// Where a stop or target fills when the bar opens beyond it.
     #[serde(default)]
     pub gap_fill: Option<GapFill>,
@@ -118,6 +125,11 @@ pub struct SimulationConfig {
     pub entry_on_exit_bar: Option<bool>,
 }
 
+/// A fee given as a ratio, or as a percent, or the default percent: as a fraction.
+fn fee(rate: Option<Decimal>, pct: Option<Decimal>, default_pct: Decimal) -> Rate {
+    Rate(rate.unwrap_or_else(|| pct.unwrap_or(default_pct) / Decimal::ONE_HUNDRED))
+}
+
 /// Binance USD-M futures' base tier, as [`FillModel::default`].
 fn default_maker_fee_pct() -> Decimal {
     Decimal::new(2, 2)
@@ -132,8 +144,10 @@ impl Default for SimulationConfig {
         Self {
             fill: FillAt::default(),
             slippage_bps: Decimal::ZERO,
-            maker_fee_pct: default_maker_fee_pct(),
-            taker_fee_pct: default_taker_fee_pct(),
+            maker_fee_pct: None,
+            taker_fee_pct: None,
+            maker_fee_rate: None,
+            taker_fee_rate: None,
             conventions: None,
             gap_fill: None,
             intrabar_order: None,
@@ -246,18 +260,37 @@ impl SimulationConfig {
         conflicts
     }
 
+    /// The maker fee as a fraction of notional: `maker_fee_rate`, or `maker_fee_pct`/100, or
+    /// the default.
+    pub fn maker_fee(&self) -> Rate {
+        fee(
+            self.maker_fee_rate,
+            self.maker_fee_pct,
+            default_maker_fee_pct(),
+        )
+    }
+
+    /// The taker fee as a fraction of notional: `taker_fee_rate`, or `taker_fee_pct`/100, or
+    /// the default.
+    pub fn taker_fee(&self) -> Rate {
+        fee(
+            self.taker_fee_rate,
+            self.taker_fee_pct,
+            default_taker_fee_pct(),
+        )
+    }
+
     /// The fill model these settings describe.
     pub fn fill_model(&self) -> Result<FillModel, FillModelError> {
         let timing = match self.fill {
             FillAt::NextBarOpen => FillTiming::NextBarOpen,
             FillAt::SameBarClose => FillTiming::SameBarClose,
         };
-        let fraction = |pct: Decimal| Rate(pct / Decimal::ONE_HUNDRED);
         FillModel::new(
             timing,
             self.slippage_bps,
-            fraction(self.maker_fee_pct),
-            fraction(self.taker_fee_pct),
+            self.maker_fee(),
+            self.taker_fee(),
         )
         .map(|model| model.with_intrabar(self.intrabar()))
     }

@@ -41,6 +41,73 @@ impl Checker {
     }
 }
 
+/// A fee of 2% of notional or more a fill is no venue's: such a value is in another unit.
+const MOST_FEE_PCT: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
+/// Up to a thousandth of a percent (0.1 basis point), a non-zero `_pct` fee is no venue's: it
+/// is a ratio written where a percent belongs (Freqtrade's `fee = 0.001`, 0.1%).
+const LEAST_FEE_PCT: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
+
+/// A fee given as a percent or as a ratio (not both), in its own unit, no rebate, and of a size
+/// some venue charges: a value that can only be the other unit is refused, naming the right key.
+fn check_fee(check: &mut Checker, side: &str, pct: Option<Decimal>, rate: Option<Decimal>) {
+    let (pct_key, rate_key) = (
+        format!("simulation.{side}_fee_pct"),
+        format!("simulation.{side}_fee_rate"),
+    );
+    if let (Some(_), Some(_)) = (pct, rate) {
+        check.fail(
+            rate_key.clone(),
+            format!(
+                "give the {side} fee once: {side}_fee_pct (percent) or {side}_fee_rate (ratio)"
+            ),
+        );
+        return;
+    }
+    if let Some(pct) = pct {
+        if pct < Decimal::ZERO || pct >= Decimal::ONE_HUNDRED {
+            check.fail(
+                pct_key,
+                format!("{pct} is outside [0, 100) (maker rebates are not modelled)"),
+            );
+        } else if pct >= MOST_FEE_PCT {
+            check.fail(
+                pct_key,
+                format!(
+                    "{pct}% a fill is no venue's fee: {side}_fee_pct is a percent (0.05 for \
+                     0.05%), not basis points"
+                ),
+            );
+        } else if pct > Decimal::ZERO && pct <= LEAST_FEE_PCT {
+            check.fail(
+                pct_key,
+                format!(
+                    "{pct}% is a ratio written as a percent: write {side}_fee_rate = {pct} \
+                     (that is {}%) or {side}_fee_pct = {}",
+                    (pct * Decimal::ONE_HUNDRED).normalize(),
+                    (pct * Decimal::ONE_HUNDRED).normalize()
+                ),
+            );
+        }
+    }
+    if let Some(rate) = rate {
+        if rate < Decimal::ZERO || rate >= Decimal::ONE {
+            check.fail(
+                rate_key,
+                format!("{rate} is outside [0, 1) (maker rebates are not modelled)"),
+            );
+        } else if rate * Decimal::ONE_HUNDRED >= MOST_FEE_PCT {
+            check.fail(
+                rate_key,
+                format!(
+                    "{rate} is {}% a fill, no venue's fee: {side}_fee_rate is a ratio \
+                     (0.0005 for 0.05%); did you mean {side}_fee_pct = {rate}?",
+                    (rate * Decimal::ONE_HUNDRED).normalize()
+                ),
+            );
+        }
+    }
+}
+
 /// Every problem in `config`; empty when it is valid.
 pub fn validate(config: &Config) -> Vec<Invalid> {
     let hundred = Decimal::ONE_HUNDRED;
@@ -99,16 +166,11 @@ fn check_simulation(check: &mut Checker, simulation: &SimulationConfig) {
             format!("{slippage} is outside [0, 10000)"),
         );
     }
-    for (key, pct) in [
-        ("maker_fee_pct", simulation.maker_fee_pct),
-        ("taker_fee_pct", simulation.taker_fee_pct),
+    for (side, pct, rate) in [
+        ("maker", simulation.maker_fee_pct, simulation.maker_fee_rate),
+        ("taker", simulation.taker_fee_pct, simulation.taker_fee_rate),
     ] {
-        if pct < Decimal::ZERO || pct >= Decimal::ONE_HUNDRED {
-            check.fail(
-                format!("simulation.{key}"),
-                format!("{pct} is outside [0, 100) (maker rebates are not modelled)"),
-            );
-        }
+        check_fee(check, side, pct, rate);
     }
     let conflicts = simulation.profile_conflicts();
     let conflicting = !conflicts.is_empty();
@@ -301,7 +363,7 @@ mod tests {
     fn simulation_settings_are_checked() {
         let mut config = config("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }");
         config.simulation.slippage_bps = Decimal::from(10_000);
-        config.simulation.taker_fee_pct = Decimal::NEGATIVE_ONE;
+        config.simulation.taker_fee_pct = Some(Decimal::NEGATIVE_ONE);
         let found: Vec<String> = validate(&config).into_iter().map(|i| i.path).collect();
         assert_eq!(
             found,
@@ -332,5 +394,53 @@ mod tests {
         assert!(found[0].message.contains("needs gap_fill = \"level\""));
         config.simulation.gap_fill = Some(GapFill::Level);
         assert_eq!(validate(&config), []);
+    }
+
+    #[test]
+    fn a_fee_is_given_once_in_a_unit_its_name_says_and_of_a_size_a_venue_charges() {
+        let mut config = config("symbol = \"BTCUSDT\"\nsizing = { per_trade = { quote = 100 } }");
+        let problems = |config: &Config| -> Vec<(String, String)> {
+            validate(config)
+                .into_iter()
+                .map(|i| (i.path, i.message))
+                .collect()
+        };
+        let dec = |text: &str| Some(Decimal::from_str_exact(text).unwrap());
+        // Plausible fees in either unit pass, and mean the same.
+        config.simulation.taker_fee_pct = dec("0.05");
+        config.simulation.maker_fee_rate = dec("0.0002");
+        assert_eq!(problems(&config), []);
+        assert_eq!(config.simulation.taker_fee().0, Decimal::new(5, 4));
+        assert_eq!(config.simulation.maker_fee().0, Decimal::new(2, 4));
+        // A ratio written as a percent, a percent written as a ratio, basis points, both keys.
+        config.simulation.taker_fee_pct = dec("0.0005");
+        config.simulation.maker_fee_rate = dec("0.05");
+        let found = problems(&config);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "simulation.maker_fee_rate");
+        assert!(
+            found[0].1.contains("did you mean maker_fee_pct = 0.05"),
+            "{}",
+            found[0].1
+        );
+        assert_eq!(found[1].0, "simulation.taker_fee_pct");
+        assert!(
+            found[1].1.contains("write taker_fee_rate = 0.0005"),
+            "{}",
+            found[1].1
+        );
+        config.simulation.maker_fee_rate = None;
+        config.simulation.taker_fee_pct = dec("5");
+        let found = problems(&config);
+        assert!(found[0].1.contains("not basis points"), "{found:?}");
+        config.simulation.taker_fee_pct = dec("0.1");
+        config.simulation.taker_fee_rate = dec("0.001");
+        let found = problems(&config);
+        assert_eq!(found[0].0, "simulation.taker_fee_rate");
+        assert!(found[0].1.contains("give the taker fee once"), "{found:?}");
+        // No fee at all is a fee a venue charges (a zero-fee promotion, a maker at tier 9).
+        config.simulation.taker_fee_rate = None;
+        config.simulation.taker_fee_pct = dec("0");
+        assert_eq!(problems(&config), []);
     }
 }

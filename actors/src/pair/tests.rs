@@ -100,7 +100,7 @@ impl Harness {
             config: pair,
             initial_equity: Money(d("10000")),
             fill_at: config.simulation.fill,
-            taker_fee: Rate(config.simulation.taker_fee_pct / Decimal::ONE_HUNDRED),
+            taker_fee: config.simulation.taker_fee(),
             intrabar: config.simulation.intrabar(),
             entry_on_exit_bar: config.simulation.entry_on_exit_bar(),
         };
