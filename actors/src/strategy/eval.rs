@@ -24,9 +24,12 @@
 //! Conditions are **three-valued**: true, false or undefined.
 //!
 //! - A comparison (`<`, `<=`, `>`, `>=`, `==`, `!=`) with an undefined side is undefined.
-//! - `a crosses_above b` is true when, on the previous bar, `a ≤ b` and, on this bar, `a > b`
-//!   (`crosses_below`: previous `a ≥ b`, now `a < b`), false otherwise; it is undefined when any
-//!   of the four values is undefined. "Previous" is the bar just before, not the last bar on
+//! - `a crosses_above b` is true when, on the previous bar, `a < b` and, on this bar, `a > b`
+//!   (`crosses_below`: previous `a > b`, now `a < b`): strictly both times, as every peer reads
+//!   a crossover; a touch is no crossing. `a rises_above b` reads the previous bar at or below
+//!   (`a ≤ b`, then `a > b`; `falls_below`: `a ≥ b`, then `a < b`), what `crosses_above` meant
+//!   before charon 0.2. Each is false otherwise, and undefined when any of the four values is
+//!   undefined. "Previous" is the bar just before, not the last bar on
 //!   which the sides were defined: a crossing needs two consecutive bars with both sides defined,
 //!   so it is never true on the first bar, nor on the first bar after a warm-up. Each crossing
 //!   keeps its sides' values of the previous bar in its own history slot, updated on every bar.
@@ -441,19 +444,24 @@ fn truth(node: &Node, bar: &Candle, values: &[Option<Outputs>], history: &mut [H
         } => {
             let l = number(left, bar, values);
             let r = number(right, bar, values);
-            let crossing = |was: History, above: bool| match (was, l, r) {
-                ((Some(pl), Some(pr)), Some(l), Some(r)) => Truth::from(if above {
-                    pl <= pr && l > r
-                } else {
-                    pl >= pr && l < r
+            let crossing = |was: History| match (was, l, r) {
+                ((Some(pl), Some(pr)), Some(l), Some(r)) => Truth::from(match op {
+                    Compare::CrossesAbove => pl < pr && l > r,
+                    Compare::CrossesBelow => pl > pr && l < r,
+                    Compare::RisesAbove => pl <= pr && l > r,
+                    Compare::FallsBelow => pl >= pr && l < r,
+                    _ => unreachable!("only crossings read their history"),
                 }),
                 _ => Truth::Undefined,
             };
             match op {
-                Compare::CrossesAbove | Compare::CrossesBelow => {
+                Compare::CrossesAbove
+                | Compare::CrossesBelow
+                | Compare::RisesAbove
+                | Compare::FallsBelow => {
                     let slot = slot.expect("Evaluator::new checked that crossings have history");
                     let was = std::mem::replace(&mut history[slot], (l, r));
-                    crossing(was, *op == Compare::CrossesAbove)
+                    crossing(was)
                 }
                 _ => match (l, r) {
                     (Some(l), Some(r)) => Truth::from(match op {
@@ -463,7 +471,10 @@ fn truth(node: &Node, bar: &Candle, values: &[Option<Outputs>], history: &mut [H
                         Compare::Ge => l >= r,
                         Compare::Eq => l == r,
                         Compare::Ne => l != r,
-                        Compare::CrossesAbove | Compare::CrossesBelow => unreachable!(),
+                        Compare::CrossesAbove
+                        | Compare::CrossesBelow
+                        | Compare::RisesAbove
+                        | Compare::FallsBelow => unreachable!("crossings are matched above"),
                     }),
                     _ => Truth::Undefined,
                 },
@@ -522,8 +533,7 @@ fn check_truth(node: &Node, outputs: &[usize], used: &mut [bool]) -> Result<(), 
         } => {
             check_number(left, outputs)?;
             check_number(right, outputs)?;
-            let crossing = matches!(op, Compare::CrossesAbove | Compare::CrossesBelow);
-            match (crossing, history) {
+            match (op.is_crossing(), history) {
                 (true, Some(slot)) => match used.get_mut(*slot) {
                     Some(taken) if !*taken => {
                         *taken = true;

@@ -79,16 +79,20 @@ fn ema_2_crosses_above_ema_4_on_the_seventh_bar_only() {
 }
 
 #[test]
-fn a_crossing_from_equality_counts_and_so_does_a_recrossing() {
-    // `close crosses_above 10`: previous at or below 10, now above.
-    let bars = closes(&[9.0, 10.0, 11.0, 12.0, 10.0, 11.0, 10.0, 10.0]);
+fn a_crossing_is_strict_and_a_rise_from_a_touch_is_its_own_operator() {
+    // `close crosses_above 10`: previous strictly below 10, now strictly above; a touch of 10
+    // on the way is no crossing (backtesting.py's `crossover`, Freqtrade's `crossed_above`).
+    let bars = closes(&[9.0, 10.0, 11.0, 12.0, 10.0, 11.0, 9.0, 11.0]);
     assert_eq!(
         run("close crosses_above 10", &bars),
-        [U, F, T, F, F, T, F, F]
+        [U, F, F, F, F, F, F, T]
     );
-    // `close crosses_below 10`: previous at or above 10, now below; landing on 10 is not below.
-    let bars = closes(&[11.0, 10.0, 9.0, 10.0, 9.0, 9.0]);
-    assert_eq!(run("close crosses_below 10", &bars), [U, F, T, F, T, F]);
+    // `close rises_above 10`: previous at or below 10, now above: the touch counts.
+    assert_eq!(run("close rises_above 10", &bars), [U, F, T, F, F, T, F, T]);
+    // Below: strictly above then strictly below; landing on 10 is not below.
+    let bars = closes(&[11.0, 10.0, 9.0, 10.0, 9.0, 11.0, 9.0]);
+    assert_eq!(run("close crosses_below 10", &bars), [U, F, F, F, F, F, T]);
+    assert_eq!(run("close falls_below 10", &bars), [U, F, T, F, T, F, T]);
 }
 
 #[test]
@@ -379,7 +383,7 @@ proptest! {
     #[test]
     fn crossings_match_a_direct_reference(
         // Whole-number closes: every SMA is then exact in both computations, and equal values
-        // (the `≤` edge of a crossing) are common.
+        // (where a crossing and a rise from a touch part) are common.
         closes in prop::collection::vec(0u32..20, 1..80),
         fast in 1usize..6,
         slow in 1usize..10,
@@ -391,6 +395,8 @@ proptest! {
             format!("sma(close, {fast}) crosses_below sma(close, {slow})"),
             format!("close > {gate} and sma(close, {fast}) crosses_above sma(close, {slow})"),
             format!("not sma(close, {fast}) crosses_below sma(close, {slow})"),
+            format!("sma(close, {fast}) rises_above sma(close, {slow})"),
+            format!("sma(close, {fast}) falls_below sma(close, {slow})"),
         ];
         let texts: Vec<&str> = rules.iter().map(String::as_str).collect();
         let mut eval = evaluator(&texts);
@@ -401,17 +407,22 @@ proptest! {
                 0 => (None, None),
                 _ => (reference_sma(&xs, t - 1, fast), reference_sma(&xs, t - 1, slow)),
             };
-            let (above, below) = match (before, now) {
-                ((Some(pa), Some(pb)), (Some(a), Some(b))) => {
-                    (Some(pa <= pb && a > b), Some(pa >= pb && a < b))
-                }
-                _ => (None, None),
+            let (above, below, rises, falls) = match (before, now) {
+                ((Some(pa), Some(pb)), (Some(a), Some(b))) => (
+                    Some(pa < pb && a > b),
+                    Some(pa > pb && a < b),
+                    Some(pa <= pb && a > b),
+                    Some(pa >= pb && a < b),
+                ),
+                _ => (None, None, None, None),
             };
             let expected = [
                 above == Some(true),
                 below == Some(true),
                 x > f64::from(gate) && above == Some(true),
                 below == Some(false),
+                rises == Some(true),
+                falls == Some(true),
             ];
             prop_assert_eq!(&fired[..], &expected[..], "bar {}", t);
         }

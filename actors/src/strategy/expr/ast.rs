@@ -53,10 +53,30 @@ pub enum Compare {
     Ge,
     Eq,
     Ne,
-    /// Left was at or below right on the previous bar and is above it now.
+    /// Left was below right on the previous bar and is above it now (strictly, both times:
+    /// as TA-Lib-style `crossover`s in backtesting.py, Freqtrade's `qtpylib.crossed_above` and
+    /// backtrader's `CrossUp` read it).
     CrossesAbove,
-    /// Left was at or above right on the previous bar and is below it now.
+    /// Left was above right on the previous bar and is below it now (strictly).
     CrossesBelow,
+    /// Left was at or below right on the previous bar and is above it now: a rise from a
+    /// touch counts (what `crosses_above` meant before charon 0.2).
+    RisesAbove,
+    /// Left was at or above right on the previous bar and is below it now.
+    FallsBelow,
+}
+
+impl Compare {
+    /// Whether the comparison reads the previous bar too (and needs a history slot).
+    pub fn is_crossing(self) -> bool {
+        matches!(
+            self,
+            Compare::CrossesAbove
+                | Compare::CrossesBelow
+                | Compare::RisesAbove
+                | Compare::FallsBelow
+        )
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -276,11 +276,10 @@ impl Compiler {
                 let (r, rt) = self.node(right)?;
                 expect(lt, Type::Number, left.pos, "a comparison's left side")?;
                 expect(rt, Type::Number, right.pos, "a comparison's right side")?;
-                let history =
-                    matches!(op, Compare::CrossesAbove | Compare::CrossesBelow).then(|| {
-                        self.crossings += 1;
-                        self.crossings - 1
-                    });
+                let history = op.is_crossing().then(|| {
+                    self.crossings += 1;
+                    self.crossings - 1
+                });
                 (
                     Node::Compare {
                         op: *op,

@@ -1,5 +1,5 @@
 //! Precedence-climbing parser. From loosest to tightest: `or`, `and`, `not`, comparisons
-//! (`< <= > >= == != crosses_above crosses_below`, not chainable), `+ -`, `* /`, unary `-`,
+//! (`< <= > >= == != crosses_above crosses_below rises_above falls_below`, not chainable), `+ -`, `* /`, unary `-`,
 //! then numbers, series, indicator calls (`name(args)` with an optional `.output`) and
 //! parentheses.
 
@@ -14,7 +14,15 @@ pub struct Parser {
     end: Pos,
 }
 
-const KEYWORDS: &[&str] = &["and", "or", "not", "crosses_above", "crosses_below"];
+const KEYWORDS: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "crosses_above",
+    "crosses_below",
+    "rises_above",
+    "falls_below",
+];
 
 impl Parser {
     pub fn new(tokens: Vec<(Token, Pos)>, end: Pos) -> Self {
@@ -130,6 +138,8 @@ impl Parser {
             Token::NotEq => Compare::Ne,
             Token::Ident(word) if word == "crosses_above" => Compare::CrossesAbove,
             Token::Ident(word) if word == "crosses_below" => Compare::CrossesBelow,
+            Token::Ident(word) if word == "rises_above" => Compare::RisesAbove,
+            Token::Ident(word) if word == "falls_below" => Compare::FallsBelow,
             _ => return None,
         })
     }
