@@ -288,3 +288,30 @@ fn a_fee_in_the_wrong_unit_is_refused_at_its_line() {
     .unwrap();
     assert!(check(&path).status.success());
 }
+
+/// Issue 13, item 15: a template says how its EMAs start; a seeding that does not exist is
+/// refused at its line in the template.
+#[test]
+fn a_template_names_its_ema_seeding_and_an_unknown_one_is_refused() {
+    let dir = workspace();
+    let template = std::fs::read_to_string(dir.path().join("ema_cross.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("ema_cross.toml"),
+        format!("{template}\n[indicators]\nema_seed = \"first\"\n"),
+    )
+    .unwrap();
+    let config = dir.path().join("first.toml");
+    std::fs::write(&config, ONE_PAIR).unwrap();
+    assert!(check(&config).status.success());
+    std::fs::write(
+        dir.path().join("ema_cross.toml"),
+        format!("{template}\n[indicators]\nema_seed = \"zero\"\n"),
+    )
+    .unwrap();
+    let found = errors(dir.path(), "zero.toml", ONE_PAIR);
+    let line = template.lines().count() + 3;
+    assert!(
+        found[0].contains(&format!("ema_cross.toml:{line}:")) && found[0].contains("ema_seed"),
+        "{found:?}"
+    );
+}

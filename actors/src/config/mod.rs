@@ -27,5 +27,5 @@ pub use load::{
 };
 pub use risk::RiskConfig;
 pub use simulation::{FillAt, Profile, ProfileConflict, ProfileSettings, SimulationConfig};
-pub use template::{RuleSet, StrategyTemplate};
+pub use template::{IndicatorSettings, RuleSet, StrategyTemplate};
 pub use validate::validate;

@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::indicators::EmaSeed;
+
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyTemplate {
@@ -19,6 +21,19 @@ pub struct StrategyTemplate {
     /// them without editing the rules.
     #[serde(default)]
     pub params: crate::strategy::expr::TemplateParams,
+    /// The conventions of the template's indicators where engines differ.
+    #[serde(default)]
+    pub indicators: IndicatorSettings,
+}
+
+/// Conventions of indicators where engines differ (docs/STRATEGIES.md, "Indicators").
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSettings {
+    /// How `ema()` starts: `sma`, the average of its first `n` inputs (TA-Lib, the default), or
+    /// `first`, its first input (pandas' `ewm(adjust=False)`).
+    #[serde(default)]
+    pub ema_seed: EmaSeed,
 }
 
 /// When to enter and (optionally, besides the pair's exits) when to leave.

@@ -6,16 +6,35 @@
 //! with `x_1` instead gives different values for the first few dozen periods).
 //!
 //! Warm-up: `None` for the first `n − 1` inputs; the `n`-th returns the seed.
+//!
+//! [`EmaSeed::First`] seeds [`Ema`] with its first input instead, as pandas'
+//! `ewm(span=n, adjust=False)` does (and so the many strategies written over it): a value from
+//! the first input on, and no warm-up. Wilder's averages and the MACD keep TA-Lib's seed.
 
 use super::window::CompensatedSum;
 use super::{positive_period, Indicator, IndicatorError};
 
+/// How an exponential moving average starts.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EmaSeed {
+    /// The simple average of the first `n` inputs (TA-Lib): `None` until then.
+    #[default]
+    Sma,
+    /// The first input (pandas' `ewm(adjust=False)`): a value from the first input on.
+    First,
+}
+
 /// Exponential smoothing `v ← v + α·(x − v)`, seeded with the simple average of its first
-/// `period` inputs. [`Ema`] uses `α = 2/(n+1)`; Wilder's smoothing uses `α = 1/n`.
+/// `period` inputs (or its first input, [`EmaSeed::First`]). [`Ema`] uses `α = 2/(n+1)`;
+/// Wilder's smoothing uses `α = 1/n`.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct SeededSmoothing {
     period: usize,
     alpha: f64,
+    /// Absent from snapshots taken before it existed: those seeded with the average.
+    #[serde(default)]
+    seed: EmaSeed,
     /// Inputs summed into the seed so far (stops at `period`).
     seeded: usize,
     seed_sum: CompensatedSum,
@@ -25,9 +44,14 @@ pub(crate) struct SeededSmoothing {
 impl SeededSmoothing {
     /// `period` must be at least 1 (checked by the indicators' constructors).
     pub(crate) fn new(period: usize, alpha: f64) -> Self {
+        Self::seeded_by(period, alpha, EmaSeed::Sma)
+    }
+
+    fn seeded_by(period: usize, alpha: f64, seed: EmaSeed) -> Self {
         Self {
             period,
             alpha,
+            seed,
             seeded: 0,
             seed_sum: CompensatedSum::default(),
             value: None,
@@ -51,6 +75,7 @@ impl SeededSmoothing {
     pub(crate) fn update(&mut self, x: f64) -> Option<f64> {
         match self.value {
             Some(v) => self.value = Some(v + self.alpha * (x - v)),
+            None if self.seed == EmaSeed::First => self.value = Some(x),
             None => {
                 self.seed_sum.add(x);
                 self.seeded += 1;
@@ -67,11 +92,12 @@ impl SeededSmoothing {
     }
 
     pub(crate) fn reset(&mut self) {
-        *self = Self::new(self.period, self.alpha);
+        *self = Self::seeded_by(self.period, self.alpha, self.seed);
     }
 }
 
-/// Exponential moving average, `α = 2/(n+1)`, seeded with the SMA of the first `n` prices.
+/// Exponential moving average, `α = 2/(n+1)`, seeded with the SMA of the first `n` prices
+/// (or the first price, [`Ema::with_seed`]).
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Ema {
     smoothing: SeededSmoothing,
@@ -79,9 +105,13 @@ pub struct Ema {
 
 impl Ema {
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        Self::with_seed(period, EmaSeed::Sma)
+    }
+
+    pub fn with_seed(period: usize, seed: EmaSeed) -> Result<Self, IndicatorError> {
         let period = positive_period(period, "EMA")?;
         Ok(Self {
-            smoothing: SeededSmoothing::ema(period),
+            smoothing: SeededSmoothing::seeded_by(period, 2.0 / (period as f64 + 1.0), seed),
         })
     }
 
@@ -199,5 +229,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_first_value_seed_follows_pandas_ewm_without_adjustment() {
+        // pandas: pd.Series([2, 4, 6, 8, 4]).ewm(span=3, adjust=False).mean()
+        //   = 2, 3, 4.5, 6.25, 5.125 (α = 0.5, starting from the first value).
+        let mut ema = Ema::with_seed(3, EmaSeed::First).unwrap();
+        let out = feed(&mut ema, &[2.0, 4.0, 6.0, 8.0, 4.0]);
+        assert_eq!(
+            out,
+            [Some(2.0), Some(3.0), Some(4.5), Some(6.25), Some(5.125)]
+        );
+        assert_warm_up(
+            Ema::with_seed(20, EmaSeed::First).unwrap(),
+            &long_series(30, 5),
+            0,
+        );
+        assert_reset(
+            || Ema::with_seed(4, EmaSeed::First).unwrap(),
+            &long_series(20, 6),
+        );
+        // The two seeds part at the start and converge: after 200 inputs of EMA(10) they agree
+        // to far below a price's precision.
+        let xs = long_series(200, 7);
+        let (mut sma_seeded, mut first_seeded) = (
+            Ema::new(10).unwrap(),
+            Ema::with_seed(10, EmaSeed::First).unwrap(),
+        );
+        let (a, b) = (feed(&mut sma_seeded, &xs), feed(&mut first_seeded, &xs));
+        assert_ne!(a[9], b[9]);
+        let (a, b) = (a[199].unwrap(), b[199].unwrap());
+        assert!((a - b).abs() < 1e-6 * a.abs(), "{a} vs {b}");
     }
 }

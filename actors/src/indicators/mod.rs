@@ -34,7 +34,7 @@ mod test_support;
 pub use atr::Atr;
 pub use bollinger::{Bollinger, BollingerBands};
 pub use donchian::{Donchian, DonchianChannel};
-pub use ema::Ema;
+pub use ema::{Ema, EmaSeed};
 pub use macd::{Macd, MacdValue};
 pub use roc::Roc;
 pub use rsi::Rsi;

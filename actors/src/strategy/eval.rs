@@ -51,6 +51,7 @@
 
 use super::expr::ast::{Arith, Compare, Logic, Series};
 use super::expr::{CompiledRules, IndicatorCall, Node};
+use crate::config::IndicatorSettings;
 use crate::indicators::{
     Atr, Bollinger, Candle, Donchian, Ema, Indicator, IndicatorError, Macd, Roc, Rsi, Sma,
     Stochastic, VolumeSma, Vwap, Wma,
@@ -161,7 +162,11 @@ enum Instance {
 type Outputs = [f64; 3];
 
 impl Instance {
-    fn build(slot: usize, call: &IndicatorCall) -> Result<Instance, EvalError> {
+    fn build(
+        slot: usize,
+        call: &IndicatorCall,
+        settings: IndicatorSettings,
+    ) -> Result<Instance, EvalError> {
         let name = call.signature.name;
         let period = |index: usize| -> Result<usize, EvalError> {
             let value = call.params.get(index).copied().ok_or_else(|| {
@@ -181,7 +186,7 @@ impl Instance {
         };
         let built = match name {
             "sma" => Sma::new(period(0)?).map(Instance::Sma),
-            "ema" => Ema::new(period(0)?).map(Instance::Ema),
+            "ema" => Ema::with_seed(period(0)?, settings.ema_seed).map(Instance::Ema),
             "wma" => Wma::new(period(0)?).map(Instance::Wma),
             "rsi" => Rsi::new(period(0)?).map(Instance::Rsi),
             "roc" => Roc::new(period(0)?).map(Instance::Roc),
@@ -307,11 +312,19 @@ impl Evaluator {
     /// refuse, and on compiled rules that break the compiler's invariants (a slot read before it
     /// is updated, a crossing without its own history slot).
     pub fn new(rules: CompiledRules) -> Result<Evaluator, EvalError> {
+        Evaluator::with_settings(rules, IndicatorSettings::default())
+    }
+
+    /// [`Evaluator::new`], the indicators following `settings` where conventions differ.
+    pub fn with_settings(
+        rules: CompiledRules,
+        settings: IndicatorSettings,
+    ) -> Result<Evaluator, EvalError> {
         let mut instances = Vec::with_capacity(rules.indicators.len());
         let mut inputs = Vec::with_capacity(rules.indicators.len());
         let mut outputs = Vec::with_capacity(rules.indicators.len());
         for (slot, call) in rules.indicators.into_iter().enumerate() {
-            let instance = Instance::build(slot, &call)?;
+            let instance = Instance::build(slot, &call, settings)?;
             if let Some(input) = &call.input {
                 check_number(input, &outputs)
                     .map_err(|e| EvalError::Malformed(format!("slot {slot}'s input: {e}")))?;

@@ -67,10 +67,13 @@ impl StrategyRules {
                     error,
                 }
             })?;
-        let evaluator = Evaluator::new(compiled).map_err(|error| RulesError::Eval {
-            template: template.name.clone(),
-            error,
-        })?;
+        let evaluator =
+            Evaluator::with_settings(compiled, template.indicators).map_err(|error| {
+                RulesError::Eval {
+                    template: template.name.clone(),
+                    error,
+                }
+            })?;
         let index_of = |rule: &str| texts.iter().position(|(name, _)| *name == rule);
         Ok(Self {
             name: template.name.clone(),

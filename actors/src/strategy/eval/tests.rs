@@ -428,3 +428,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_template_chooses_how_its_emas_start() {
+    use crate::config::IndicatorSettings;
+    use crate::indicators::EmaSeed;
+    let bars = closes(&[2.0, 4.0, 6.0, 8.0, 4.0]);
+    let truths = |seed: EmaSeed| -> Vec<Truth> {
+        let rules = parse_rules(&["ema(close, 3) > 4"]).unwrap();
+        let settings = IndicatorSettings { ema_seed: seed };
+        let mut eval = Evaluator::with_settings(rules, settings).unwrap();
+        bars.iter()
+            .map(|bar| {
+                eval.on_bar(bar);
+                eval.truths()[0]
+            })
+            .collect()
+    };
+    // TA-Lib: no value until three closes (seed 4), then 6 and 5.
+    assert_eq!(truths(EmaSeed::Sma), [U, U, F, T, T]);
+    // pandas' ewm(adjust=False): 2, 3, 4.5, 6.25, 5.125.
+    assert_eq!(truths(EmaSeed::First), [F, F, T, T, T]);
+}
