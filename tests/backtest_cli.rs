@@ -685,20 +685,8 @@ fn a_pair_without_a_timeframe_evaluates_at_its_datas_interval() {
     assert!(text_with.contains("timeframe = \"5m\"\n"));
     let without = dir.path().join("xrp-no-timeframe.toml");
     std::fs::write(&without, text_with.replace("timeframe = \"5m\"\n", "")).unwrap();
-    let reports: Vec<serde_json::Value> = [("with", &with), ("without", &without)]
-        .into_iter()
-        .map(|(name, config)| {
-            let json = dir.path().join(format!("{name}.json"));
-            let output = backtest(
-                config,
-                &data,
-                &dir.path().join(format!("{name}.run")),
-                &["--report-json", arg(&json)],
-            );
-            assert!(output.status.success(), "{}", text(&output.stderr));
-            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
-        })
-        .collect();
+    let reports = [("with", &with), ("without", &without)]
+        .map(|(name, config)| report_of(dir.path(), name, config, &data));
     let trades = |report: &serde_json::Value| report["bots"][0]["trades"].as_u64().unwrap();
     assert!(trades(&reports[0]) > 0, "the 5-minute run trades");
     assert_eq!(trades(&reports[1]), trades(&reports[0]));
@@ -728,22 +716,11 @@ fn a_fee_as_a_ratio_is_the_same_fee_as_the_percent() {
         "slippage_bps = 2\ntaker_fee_rate = 0.0004\n",
     );
     assert_ne!(pct_text, base);
-    let reports: Vec<serde_json::Value> = [("pct", pct_text), ("rate", rate_text)]
-        .into_iter()
-        .map(|(name, config_text)| {
-            let config = dir.path().join(format!("{name}.toml"));
-            std::fs::write(&config, config_text).unwrap();
-            let json = dir.path().join(format!("{name}.json"));
-            let output = backtest(
-                &config,
-                &data,
-                &dir.path().join(format!("{name}.run")),
-                &["--report-json", arg(&json)],
-            );
-            assert!(output.status.success(), "{}", text(&output.stderr));
-            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
-        })
-        .collect();
+    let reports = [("pct", pct_text), ("rate", rate_text)].map(|(name, config_text)| {
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config, config_text).unwrap();
+        report_of(dir.path(), name, &config, &data)
+    });
     assert!(reports[0]["bots"][0]["trades"].as_u64().unwrap() > 0);
     assert_eq!(reports[0]["bots"], reports[1]["bots"]);
     assert_ne!(
@@ -751,4 +728,17 @@ fn a_fee_as_a_ratio_is_the_same_fee_as_the_percent() {
         serde_json::Value::Null,
         "fees are reported"
     );
+}
+
+/// Backtests `config` over `data` as run `name` in `dir` and reads its JSON report.
+fn report_of(dir: &Path, name: &str, config: &Path, data: &Path) -> serde_json::Value {
+    let json = dir.join(format!("{name}.json"));
+    let output = backtest(
+        config,
+        data,
+        &dir.join(format!("{name}.run")),
+        &["--report-json", arg(&json)],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
 }

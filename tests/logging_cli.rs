@@ -11,8 +11,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use charon_events::codec::{decode_body, encode_body};
-use charon_events::{Event, Price};
 use serde_json::Value;
 use support::{arg, charon, repo, stderr, stdout};
 
@@ -215,21 +213,7 @@ fn a_divergence_is_logged_with_its_seq_bot_and_pair() {
     let run_log = dir.path().join("xrp.run");
     let backtest = support::backtest(&config, &data, &run_log, &[]);
     assert!(backtest.status.success(), "{}", stderr(&backtest));
-    let fill = support::open_log(&run_log)
-        .iter()
-        .map(Result::unwrap)
-        .find(|event| matches!(event.payload, Event::OrderFilled(_)))
-        .expect("the run fills orders")
-        .seq;
-    support::edit_stored_body(&run_log, fill, |body| {
-        let mut event = decode_body(fill, body).unwrap();
-        let Event::OrderFilled(filled) = &mut event.payload else {
-            unreachable!("found above")
-        };
-        filled.fill.price = Price(filled.fill.price.0 + rust_decimal::Decimal::ONE);
-        body.clear();
-        encode_body(&event, body).unwrap();
-    });
+    let fill = support::alter_first_fill(&run_log);
     let output = run(
         &["--log-format", "json", "replay", "verify", arg(&run_log)],
         None,

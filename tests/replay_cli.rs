@@ -20,10 +20,9 @@ use support::{charon, demo_config, tighter_stop};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use charon_events::codec::{decode_body, encode_body};
 use charon_events::payload::manifest::{ExecutionMode, RunManifest};
 use charon_events::payload::order::PositionSide;
-use charon_events::{Envelope, Event, EventLog, LogKind, Price, Timestamp};
+use charon_events::{Envelope, Event, EventLog, LogKind, Timestamp};
 use charon_replay::inspect::render_json;
 use rust_decimal::Decimal;
 
@@ -59,21 +58,7 @@ fn an_altered_fill_fails_at_its_seq_with_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     let (run, data) = demo(dir.path());
     // Change the first fill's price by one unit and store it back with a valid CRC.
-    let altered_seq = support::open_log(&run)
-        .iter()
-        .map(Result::unwrap)
-        .find(|event| matches!(event.payload, Event::OrderFilled(_)))
-        .expect("the demo fills orders")
-        .seq;
-    support::edit_stored_body(&run, altered_seq, |body| {
-        let mut event = decode_body(altered_seq, body).unwrap();
-        let Event::OrderFilled(filled) = &mut event.payload else {
-            unreachable!("found above")
-        };
-        filled.fill.price = Price(filled.fill.price.0 + rust_decimal::Decimal::ONE);
-        body.clear();
-        encode_body(&event, body).unwrap();
-    });
+    let altered_seq = support::alter_first_fill(&run);
     let output = charon(&["replay", "verify", arg(&run), "--data", arg(&data)]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);

@@ -283,3 +283,27 @@ impl Drop for Feed {
         let _ = self.child.wait();
     }
 }
+
+/// Raises the price of the first fill of the run log at `path` by one unit, stored back with a
+/// valid CRC (as `edit_stored_body` does), and returns its seq: a record only re-derivation can
+/// tell from the original.
+pub fn alter_first_fill(path: &Path) -> u64 {
+    use charon_events::codec::{decode_body, encode_body};
+    use charon_events::{Event, Price};
+    let seq = open_log(path)
+        .iter()
+        .map(Result::unwrap)
+        .find(|event| matches!(event.payload, Event::OrderFilled(_)))
+        .expect("the run fills orders")
+        .seq;
+    edit_stored_body(path, seq, |body| {
+        let mut event = decode_body(seq, body).unwrap();
+        let Event::OrderFilled(filled) = &mut event.payload else {
+            unreachable!("found above")
+        };
+        filled.fill.price = Price(filled.fill.price.0 + rust_decimal::Decimal::ONE);
+        body.clear();
+        encode_body(&event, body).unwrap();
+    });
+    seq
+}
